@@ -1,0 +1,175 @@
+"""The app factory: one Flask app, one :class:`FakeState`, every product and the control plane.
+
+Routing works two ways into the same views: by path prefix (``/video/v1/Rooms``) and by Host
+header (``Host: video.twilio.com`` or any ``video.<edge>.<region>.twilio.com`` with path
+``/v1/Rooms``), the latter rewritten to the former by :class:`HostDispatch`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .config import FakeConfig
+from .core.accounts import Credentials
+from .core.clock import format_datetime
+from .core.errors import TwilioError, not_found
+from .core.http import STATE_KEY
+from .core.state import FakeState
+from .products import PRODUCTS
+
+log = logging.getLogger("fake_twilio")
+
+HOST_RE = re.compile(
+    r"^(video|media|sync|conversations)(?:\.[a-z0-9-]+)*\.twilio\.com(?::\d+)?$", re.IGNORECASE
+)
+
+
+class HostDispatch:
+    """WSGI middleware: ``Host: <product>[...].twilio.com`` + ``/v1/...`` -> ``/<product>/v1/...``."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        match = HOST_RE.match(environ.get("HTTP_HOST", ""))
+        if match:
+            environ["PATH_INFO"] = "/" + match.group(1).lower() + environ.get("PATH_INFO", "")
+        return self.app(environ, start_response)
+
+
+def create_app(config: FakeConfig | None = None, *, state: FakeState | None = None) -> Flask:
+    """Build a fake Twilio that owns its state (``app.extensions["fake_twilio"]``)."""
+    config = config or FakeConfig()
+    if state is None:
+        state = FakeState(config.credentials)
+        for extra in config.extra_accounts:
+            state.accounts.add(extra)
+    app = Flask("fake_twilio")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
+    app.extensions[STATE_KEY] = state
+    app.extensions["fake_twilio.config"] = config
+
+    for spec in PRODUCTS.values():
+        app.register_blueprint(spec.blueprint(), url_prefix=f"/{spec.name}/v1")
+        for endpoint, view in list(app.view_functions.items()):
+            if endpoint.startswith(spec.name + "."):
+                app.view_functions[endpoint] = _locked(state, view)
+
+    _register_control(app)
+    app.before_request(_before)
+    app.after_request(_after)
+    app.register_error_handler(TwilioError, _render_twilio_error)
+    app.register_error_handler(HTTPException, _render_http_error)
+    app.register_error_handler(Exception, _render_unexpected)
+    app.wsgi_app = HostDispatch(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def state_of(app: Flask) -> FakeState:
+    return app.extensions[STATE_KEY]
+
+
+def _register_control(app: Flask) -> None:
+    try:
+        from .control.routes import bp as control_bp
+    except ImportError:  # the control plane is optional while it is being built
+        return
+    app.register_blueprint(control_bp, url_prefix="/_fake")
+
+
+def _locked(state: FakeState, view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def locked_view(**kwargs: Any) -> Any:
+        with state.locked():
+            return view(**kwargs)
+
+    return locked_view
+
+
+def _before() -> None:
+    g.product = request.blueprint if request.blueprint in PRODUCTS else None
+    g.account_sid = None
+    if g.product is None:
+        return
+    state = _state()
+    g.account_sid = state.accounts.resolve_basic(request.headers.get("Authorization"))
+    faults = state.extensions.get("faults")
+    if faults is not None:
+        faults.apply(g.product, request.method, request.path, g.account_sid)
+
+
+def _state() -> FakeState:
+    from flask import current_app
+
+    return current_app.extensions[STATE_KEY]
+
+
+def _after(response: Response) -> Response:
+    product = getattr(g, "product", None)
+    if product is None and not request.path.startswith(
+        ("/video/", "/media/", "/sync/", "/conversations/")
+    ):
+        return response
+    state = _state()
+    state.journal.record(
+        time=format_datetime(state.clock.now()) or "",
+        account_sid=getattr(g, "account_sid", None),
+        product=product or request.path.split("/")[1],
+        method=request.method,
+        path=request.path,
+        query={k: request.args.getlist(k) for k in request.args},
+        form=_form_for_journal(),
+        status=response.status_code,
+        error_code=getattr(g, "error_code", None),
+    )
+    return response
+
+
+def _form_for_journal() -> dict[str, list[str]]:
+    if request.method == "GET":
+        return {}
+    try:
+        return {k: request.form.getlist(k) for k in request.form}
+    except HTTPException:  # an oversized or unreadable body was refused already
+        return {}
+
+
+def _render_twilio_error(error: TwilioError) -> tuple[Response, int]:
+    g.error_code = error.code
+    return jsonify(error.to_body()), error.status
+
+
+def _render_http_error(error: HTTPException) -> tuple[Response, int]:
+    status = error.code or 500
+    if status == 404:
+        twilio_error = not_found(request.path)
+    elif status == 405:
+        twilio_error = TwilioError(
+            20004, f"Method {request.method} not allowed on {request.path}", 405
+        )
+    elif status == 413:
+        twilio_error = TwilioError(20001, "Request body is too large", 413)
+    else:
+        twilio_error = TwilioError(
+            20001 if status < 500 else 20500, error.description or "Error", status
+        )
+    return _render_twilio_error(twilio_error)
+
+
+def _render_unexpected(error: Exception) -> tuple[Response, int]:
+    log.exception(
+        "unexpected error in the fake while answering %s %s", request.method, request.path
+    )
+    return _render_twilio_error(TwilioError(20500, "Internal Server Error", 500))
+
+
+__all__ = ["Credentials", "FakeConfig", "FakeState", "HostDispatch", "create_app", "state_of"]

@@ -1,0 +1,1 @@
+"""Shared machinery of the fake: SIDs, clock, errors, parameters, paging, accounts, state."""

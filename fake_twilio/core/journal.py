@@ -1,0 +1,93 @@
+"""The request journal: every REST request the fake answered, for assertions.
+
+A test asks, for example, "after the rejected request, did the backend write to Twilio?" with
+``journal.entries(since=mark, writes_only=True)``. Bounded (oldest entries dropped first) so a
+long soak run cannot grow it without limit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+
+
+@dataclass
+class JournalEntry:
+    seq: int
+    time: str
+    account_sid: str | None
+    product: str | None
+    method: str
+    path: str
+    query: dict[str, list[str]] = field(default_factory=dict)
+    form: dict[str, list[str]] = field(default_factory=dict)
+    status: int = 0
+    error_code: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Journal:
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[JournalEntry] = deque(maxlen=max_entries)
+        self._seq = itertools.count(1)
+        self.enabled = True
+
+    def record(self, **fields: Any) -> JournalEntry | None:
+        if not self.enabled:
+            return None
+        with self._lock:
+            entry = JournalEntry(seq=next(self._seq), **fields)
+            self._entries.append(entry)
+            return entry
+
+    def mark(self) -> int:
+        """The sequence number of the latest entry (0 when empty): pass it as ``since``."""
+        with self._lock:
+            return self._entries[-1].seq if self._entries else 0
+
+    def entries(
+        self,
+        *,
+        since: int = 0,
+        account_sid: str | None = None,
+        product: str | None = None,
+        method: str | None = None,
+        path_contains: str | None = None,
+        writes_only: bool = False,
+        status: int | None = None,
+    ) -> list[JournalEntry]:
+        with self._lock:
+            snapshot = list(self._entries)
+        result = []
+        for entry in snapshot:
+            if entry.seq <= since:
+                continue
+            if account_sid and entry.account_sid != account_sid:
+                continue
+            if product and entry.product != product:
+                continue
+            if method and entry.method != method.upper():
+                continue
+            if path_contains and path_contains not in entry.path:
+                continue
+            if writes_only and entry.method not in WRITE_METHODS:
+                continue
+            if status is not None and entry.status != status:
+                continue
+            result.append(entry)
+        return result
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,169 @@
+"""Outbound webhooks: signed like Twilio's, delivered to a URL or to an in-process WSGI app.
+
+Models never deliver anything themselves: they queue a :class:`Webhook` in the state's outbox
+while the state lock is held, and the outbox is drained after the lock is released (so a
+backend that calls the fake back from its webhook handler cannot deadlock). Every delivery is
+recorded, failures included; a failed delivery never raises into the fake.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from twilio.request_validator import RequestValidator
+from werkzeug.test import Client
+
+DELIVERY_TIMEOUT = 10.0
+
+
+@dataclass
+class Webhook:
+    """One HTTP callback Twilio would make."""
+
+    account_sid: str
+    url: str
+    method: str
+    params: list[tuple[str, str]]
+    source: str  # e.g. "video.room", "sync.service"
+
+
+@dataclass
+class Delivery:
+    seq: int
+    time: float
+    account_sid: str
+    source: str
+    url: str
+    method: str
+    params: dict[str, str]
+    signature: str
+    status: int | None = None
+    error: str | None = None
+    duration_ms: float = 0.0
+    response_body: str = field(default="", repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sign(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """The ``X-Twilio-Signature`` Twilio would send for this URL and form."""
+    return RequestValidator(auth_token).compute_signature(url, params)
+
+
+class WebhookDispatcher:
+    """Signs and delivers webhooks; keeps a bounded record of every delivery."""
+
+    def __init__(self, auth_token_for, max_records: int = 10_000) -> None:
+        self._auth_token_for = auth_token_for
+        self._lock = threading.Lock()
+        self._records: deque[Delivery] = deque(maxlen=max_records)
+        self._seq = itertools.count(1)
+        self._wsgi_targets: dict[str, Any] = {}
+        self._session = requests.Session()
+
+    # -- in-process targets -------------------------------------------------------------
+    def register_wsgi(self, url_prefix: str, app: Any) -> None:
+        """Deliver webhooks whose URL starts with ``url_prefix`` to ``app`` in-process."""
+        self._wsgi_targets[url_prefix.rstrip("/")] = app
+
+    def unregister_wsgi(self, url_prefix: str) -> None:
+        self._wsgi_targets.pop(url_prefix.rstrip("/"), None)
+
+    def _wsgi_for(self, url: str) -> Any:
+        for prefix, app in self._wsgi_targets.items():
+            if url == prefix or url.startswith(prefix + "/") or url.startswith(prefix + "?"):
+                return app
+        return None
+
+    # -- delivery ----------------------------------------------------------------------
+    def deliver(self, hooks: list[Webhook]) -> list[Delivery]:
+        return [self.deliver_one(hook) for hook in hooks]
+
+    def deliver_one(self, hook: Webhook) -> Delivery:
+        params = dict(hook.params)
+        token = self._auth_token_for(hook.account_sid) or ""
+        method = hook.method.upper()
+        if method == "GET":
+            sep = "&" if "?" in hook.url else "?"
+            target_url = f"{hook.url}{sep}{urlencode(hook.params)}"
+            signature = sign(token, target_url, {})
+        else:
+            target_url = hook.url
+            signature = sign(token, hook.url, params)
+        record = Delivery(
+            seq=next(self._seq),
+            time=time.time(),
+            account_sid=hook.account_sid,
+            source=hook.source,
+            url=hook.url,
+            method=method,
+            params=params,
+            signature=signature,
+        )
+        headers = {
+            "X-Twilio-Signature": signature,
+            "User-Agent": "TwilioProxy/1.1",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        started = time.perf_counter()
+        try:
+            app = self._wsgi_for(hook.url)
+            if app is not None:
+                record.status, record.response_body = _deliver_wsgi(
+                    app, method, target_url, hook.params, headers
+                )
+            else:
+                response = self._session.request(
+                    method,
+                    target_url,
+                    data=hook.params if method != "GET" else None,
+                    headers=headers,
+                    timeout=DELIVERY_TIMEOUT,
+                    allow_redirects=False,
+                )
+                record.status, record.response_body = response.status_code, response.text[:2000]
+        except Exception as exc:  # a delivery failure is recorded, never raised
+            record.error = f"{type(exc).__name__}: {exc}"
+        record.duration_ms = (time.perf_counter() - started) * 1000
+        with self._lock:
+            self._records.append(record)
+        return record
+
+    def records(self, *, since: int = 0, account_sid: str | None = None) -> list[Delivery]:
+        with self._lock:
+            return [
+                r
+                for r in self._records
+                if r.seq > since and (account_sid is None or r.account_sid == account_sid)
+            ]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+
+def _deliver_wsgi(
+    app: Any, method: str, url: str, params: list[tuple[str, str]], headers: dict[str, str]
+) -> tuple[int, str]:
+    parts = urlsplit(url)
+    client = Client(app)
+    response = client.open(
+        parts.path or "/",
+        base_url=f"{parts.scheme}://{parts.netloc}",
+        query_string=parts.query,
+        method=method,
+        data=urlencode(params) if method != "GET" else None,
+        headers=headers,
+    )
+    body = response.get_data(as_text=True)[:2000]
+    status = response.status_code
+    response.close()
+    return status, body
