@@ -1,0 +1,1 @@
+"""Shared fixtures. The fake's own fixtures (``fake_twilio_app``...) come from its pytest plugin."""
