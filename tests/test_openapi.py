@@ -1,0 +1,143 @@
+"""The OpenAPI 3.1 export built by ``schemas.openapi.build_openapi``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+
+import schemas
+from schemas import catalog
+from schemas.openapi import build_openapi, component_name
+
+DOC = build_openapi()
+COMPONENT_TO_SCHEMA = {component_name(n): n for n in schemas.names()}
+
+
+def _media_examples(doc: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """(where, component name, example value) for every example of every media type."""
+    for path, item in doc["paths"].items():
+        operation = item["post"]
+        bodies = [("request", operation["requestBody"])]
+        bodies += [(status, r) for status, r in operation["responses"].items()]
+        for where, body in bodies:
+            for media in body.get("content", {}).values():
+                component = media["schema"]["$ref"].removeprefix("#/components/schemas/")
+                for key, example in media.get("examples", {}).items():
+                    yield f"{path} {where} {key}", component, example["value"]
+
+
+def test_document_passes_the_openapi_31_validator() -> None:
+    validate(DOC)
+    validate(DOC, cls=OpenAPIV31SpecValidator)
+    assert DOC["openapi"].startswith("3.1.")
+
+
+def test_document_is_json_and_self_contained() -> None:
+    text = json.dumps(DOC)
+    assert "live-conformance.example" not in text  # every $ref and $id was rewritten
+    refs: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(DOC)
+    assert refs and all(r.startswith("#/components/schemas/") for r in refs)
+
+
+def test_every_protocol_schema_is_a_component() -> None:
+    components = DOC["components"]["schemas"]
+    for name in schemas.names("protocol"):
+        assert component_name(name) in components
+
+
+def test_every_endpoint_has_an_operation() -> None:
+    assert set(DOC["paths"]) == {f"/{e.name}" for e in catalog.ENDPOINTS}
+    ids = [item["post"]["operationId"] for item in DOC["paths"].values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_passcode_is_an_api_key_on_the_authorization_header() -> None:
+    scheme = DOC["components"]["securitySchemes"]["passcode"]
+    assert scheme == {**scheme, "type": "apiKey", "in": "header", "name": "Authorization"}
+    for endpoint in catalog.CLIENT_ENDPOINTS:
+        assert DOC["paths"][f"/{endpoint.name}"]["post"]["security"] == [{"passcode": []}]
+    for endpoint in catalog.WEBHOOK_ENDPOINTS:
+        assert DOC["paths"][f"/{endpoint.name}"]["post"]["security"] == [{"twilioSignature": []}]
+
+
+@pytest.mark.parametrize("endpoint", catalog.ENDPOINTS, ids=lambda e: e.name)
+def test_operation_has_examples_and_every_error_response(endpoint: catalog.Endpoint) -> None:
+    operation = DOC["paths"][f"/{endpoint.name}"]["post"]
+    for media in operation["requestBody"]["content"].values():
+        assert media["examples"]
+    responses = operation["responses"]
+    expected = {case.status for case in endpoint.all_errors()}
+    if endpoint.kind == "client":
+        assert responses["200"]["content"]["application/json"]["examples"]
+        assert {"400", "401", "429"} <= expected
+    else:
+        assert "2XX" in responses
+        assert "403" in expected
+    assert expected <= set(responses)
+    for status in expected:
+        media = responses[status]["content"]["application/json"]
+        assert media["schema"] == {"$ref": "#/components/schemas/error"}
+        messages = {ex["value"]["error"]["message"] for ex in media["examples"].values()}
+        assert messages == {c.message for c in endpoint.all_errors() if c.status == status}
+
+
+def test_status_codes_of_domain_errors() -> None:
+    paths = DOC["paths"]
+    assert "409" in paths["/create-stream"]["post"]["responses"]
+    for name in ("join-stream-as-viewer", "send-speaker-invite", "remove-speaker", "delete-stream"):
+        assert "404" in paths[f"/{name}"]["post"]["responses"]
+    for item in paths.values():
+        assert "5XX" in item["post"]["responses"]
+
+
+@pytest.mark.parametrize(("where", "component", "value"), list(_media_examples(DOC)))
+def test_example_validates_against_the_shipped_schema(
+    where: str, component: str, value: Any
+) -> None:
+    schemas.validate(COMPONENT_TO_SCHEMA[component], value)
+
+
+@pytest.mark.parametrize(("where", "component", "value"), list(_media_examples(DOC)))
+def test_example_validates_against_the_embedded_component(
+    where: str, component: str, value: Any
+) -> None:
+    # Resolves the rewritten refs inside the OpenAPI document itself, proving the copy is sound.
+    root = {"$ref": f"#/components/schemas/{component}", "components": DOC["components"]}
+    errors = list(Draft202012Validator(root).iter_errors(value))
+    assert not errors, [e.message for e in errors]
+
+
+def test_embedded_component_rejects_known_bad_documents() -> None:
+    def check(component: str, value: Any) -> bool:
+        root = {"$ref": f"#/components/schemas/{component}", "components": DOC["components"]}
+        return Draft202012Validator(root).is_valid(value)
+
+    assert not check("error", {"error": {"message": "m", "explanation": "e", "x": 1}})
+    assert not check("create-stream.request", {"user_identity": "a" * 122, "stream_name": "s"})
+    assert check("create-stream.request", {"user_identity": "a", "stream_name": "s"})
+
+
+def test_server_url_argument() -> None:
+    doc = build_openapi("https://backend.example/api")
+    assert doc["servers"] == [{"url": "https://backend.example/api"}]
+    validate(doc)
+    assert build_openapi() == DOC  # deterministic, and a fresh object every time
+    assert build_openapi() is not DOC
