@@ -21,7 +21,9 @@ from .clock import Clock
 from .errors import TwilioError
 from .journal import Journal
 from .scheduler import Scheduler
-from .webhooks import Webhook, WebhookDispatcher
+from .webhooks import AsyncDeliveryWorker, Webhook, WebhookDispatcher
+
+WEBHOOK_MODES = ("sync", "async")
 
 
 class ProductBackend(Protocol):
@@ -75,6 +77,8 @@ class FakeState:
         self._backends: dict[tuple[str, str], Any] = {}
         self.extensions: dict[str, Any] = {}
         self._depth = threading.local()
+        self.webhook_mode = "sync"
+        self._webhook_worker: AsyncDeliveryWorker | None = None
 
     # -- backends ----------------------------------------------------------------------
     @property
@@ -116,13 +120,43 @@ class FakeState:
             self.deliver(pending)
 
     def deliver(self, hooks: list[Webhook]) -> None:
-        """Deliver webhooks (overridden by the asynchronous delivery mode)."""
-        self.webhooks.deliver(hooks)
+        """Deliver webhooks: now (``sync`` mode) or on the background worker (``async``)."""
+        worker = self._webhook_worker
+        if worker is not None:
+            worker.submit(hooks)
+        else:
+            self.webhooks.deliver(hooks)
+
+    def set_webhook_mode(self, mode: str) -> None:
+        """``sync``: a call returns after its webhooks were answered; ``async``: in the background.
+
+        Async deliveries keep their order (one worker thread per state). Switching back to
+        ``sync`` first delivers everything still queued.
+        """
+        if mode not in WEBHOOK_MODES:
+            raise ValueError(f"webhook mode must be one of {', '.join(WEBHOOK_MODES)}")
+        with self.lock:
+            if mode == self.webhook_mode:
+                return
+            worker, self._webhook_worker = self._webhook_worker, None
+            if mode == "async":
+                self._webhook_worker = AsyncDeliveryWorker(self.webhooks)
+            self.webhook_mode = mode
+        if worker is not None:
+            worker.stop()
+
+    def flush_webhooks(self, timeout: float | None = 10.0) -> bool:
+        """Wait until every webhook queued so far was delivered (always True in ``sync`` mode)."""
+        worker = self._webhook_worker
+        return True if worker is None else worker.flush(timeout)
+
+    flush = flush_webhooks
 
     def advance_clock(self, seconds: float) -> datetime:
         """Move the clock and run every deadline that came due (firing their webhooks)."""
         with self.locked():
             now = self.clock.advance(seconds)
+            self.scheduler.run_due(now)
         return now
 
     def tick(self) -> None:
