@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from twilio.http.http_client import TwilioHttpClient
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.http import HTTP_STATUS_CODES
 
 TWILIO_URL_RE = re.compile(
     r"^https?://(?P<product>[a-z]+)(?P<edge>(?:\.[a-z0-9-]+)*)\.twilio\.com(?::\d+)?(?P<rest>/.*)?$",
@@ -36,33 +35,14 @@ class WSGIAdapter(BaseAdapter):
         self.app = app
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        parts = urlsplit(request.url or "")
-        body = request.body
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        builder = EnvironBuilder(
-            path=parts.path or "/",
-            base_url=f"{parts.scheme}://{parts.netloc}",
-            query_string=parts.query,
-            method=request.method or "GET",
-            headers=dict(request.headers),
-            data=body or b"",
-        )
-        try:
-            environ = builder.get_environ()
-        finally:
-            builder.close()
-        app_iter, status, headers = run_wsgi_app(self.app, environ)
-        try:
-            content = b"".join(app_iter)
-        finally:
-            close = getattr(app_iter, "close", None)
-            if close is not None:
-                close()
+        # The environ is built directly (no werkzeug EnvironBuilder): see inprocess.build_environ.
+        from .inprocess import WSGITransport
+
+        status, headers, content = WSGITransport(self.app)(request)
         response = requests.Response()
-        response.status_code = int(status.split(" ", 1)[0])
-        response.reason = status.split(" ", 1)[1] if " " in status else ""
-        response.headers = CaseInsensitiveDict(headers.to_wsgi_list())
+        response.status_code = status
+        response.reason = HTTP_STATUS_CODES.get(status, "")
+        response.headers = CaseInsensitiveDict(headers)
         response._content = content
         response.encoding = "utf-8"
         response.url = request.url or ""
@@ -78,10 +58,29 @@ class WSGITwilioHttpClient(TwilioHttpClient):
 
     def __init__(self, app: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if self.session is None:
-            self.session = requests.Session()
-        adapter = WSGIAdapter(app)
-        self.session.mount("https://", _TwilioOnly(adapter, self.session.get_adapter("https://")))
+        real = (self.session or requests.Session()).get_adapter("https://")
+        self.session = _InProcessSession()
+        self.session.mount("https://", _TwilioOnly(WSGIAdapter(app), real))
+
+
+class _InProcessSession(requests.Session):
+    """A session that skips the environment lookups (proxies, no_proxy) for ``*.twilio.com``.
+
+    Those URLs never leave the process, and ``requests`` reads every environment variable
+    twice per request to find proxies (a large share of an in-process call's cost).
+    """
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        if isinstance(url, str) and TWILIO_URL_RE.match(url):
+            return {
+                "proxies": proxies or {},
+                "stream": self.stream if stream is None else stream,
+                "verify": self.verify if verify is None else verify,
+                "cert": self.cert if cert is None else cert,
+            }
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
 
 
 class _TwilioOnly(BaseAdapter):
