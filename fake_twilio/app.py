@@ -20,6 +20,12 @@ from .config import FakeConfig
 from .core.accounts import Credentials
 from .core.clock import format_datetime
 from .core.errors import TwilioError, not_found
+from .core.faults import (
+    DROP_ENVIRON_KEY,
+    DROPPED_STATUS,
+    DropConnectionMiddleware,
+    DroppedConnection,
+)
 from .core.http import STATE_KEY
 from .core.state import FakeState
 from .products import PRODUCTS
@@ -32,7 +38,10 @@ HOST_RE = re.compile(
 
 
 class HostDispatch:
-    """WSGI middleware: ``Host: <product>[...].twilio.com`` + ``/v1/...`` -> ``/<product>/v1/...``."""
+    """WSGI middleware routing by Host header.
+
+    ``Host: <product>[...].twilio.com`` with path ``/v1/...`` becomes ``/<product>/v1/...``.
+    """
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
@@ -51,7 +60,10 @@ def create_app(config: FakeConfig | None = None, *, state: FakeState | None = No
         state = FakeState(config.credentials)
         for extra in config.extra_accounts:
             state.accounts.add(extra)
+        state.set_webhook_mode(config.webhook_mode)
+        state.webhooks.rewrites.set(config.webhook_rewrites)
     app = Flask("fake_twilio")
+    app.url_map.merge_slashes = False  # "//" in a path is a Twilio 404, never a 308 redirect
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
@@ -68,9 +80,10 @@ def create_app(config: FakeConfig | None = None, *, state: FakeState | None = No
     app.before_request(_before)
     app.after_request(_after)
     app.register_error_handler(TwilioError, _render_twilio_error)
+    app.register_error_handler(DroppedConnection, _mark_dropped)
     app.register_error_handler(HTTPException, _render_http_error)
     app.register_error_handler(Exception, _render_unexpected)
-    app.wsgi_app = HostDispatch(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = DropConnectionMiddleware(HostDispatch(app.wsgi_app))  # type: ignore[method-assign]
     return app
 
 
@@ -146,6 +159,12 @@ def _form_for_journal() -> dict[str, list[str]]:
 def _render_twilio_error(error: TwilioError) -> tuple[Response, int]:
     g.error_code = error.code
     return jsonify(error.to_body()), error.status
+
+
+def _mark_dropped(error: DroppedConnection) -> Response:
+    """A fault dropped this request: answer nothing (DropConnectionMiddleware aborts it)."""
+    request.environ[DROP_ENVIRON_KEY] = str(error) or "connection dropped"
+    return Response(status=DROPPED_STATUS)
 
 
 def _render_http_error(error: HTTPException) -> tuple[Response, int]:

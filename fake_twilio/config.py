@@ -20,6 +20,8 @@ class FakeConfig:
     extra_accounts: list[Credentials] = field(default_factory=list)
     max_body_bytes: int = 1024 * 1024
     webhook_mode: str = "sync"
+    # (public URL prefix, local URL) pairs: see fake_twilio/core/webhook_rewrite.py
+    webhook_rewrites: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def from_env(cls) -> FakeConfig:

@@ -122,9 +122,7 @@ class FakeState:
     def deliver(self, hooks: list[Webhook]) -> None:
         """Deliver webhooks: now (``sync`` mode) or on the background worker (``async``)."""
         worker = self._webhook_worker
-        if worker is not None:
-            worker.submit(hooks)
-        else:
+        if worker is None or not worker.submit(hooks):  # not async, or switched back meanwhile
             self.webhooks.deliver(hooks)
 
     def set_webhook_mode(self, mode: str) -> None:

@@ -9,6 +9,7 @@ recorded, failures included; a failed delivery never raises into the fake.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections import deque
@@ -20,7 +21,11 @@ import requests
 from twilio.request_validator import RequestValidator
 from werkzeug.test import Client
 
+from .webhook_rewrite import WebhookRewrites
+
 DELIVERY_TIMEOUT = 10.0
+
+log = logging.getLogger("fake_twilio.webhooks")
 
 
 @dataclass
@@ -68,6 +73,7 @@ class WebhookDispatcher:
         self._seq = itertools.count(1)
         self._wsgi_targets: dict[str, Any] = {}
         self._session = requests.Session()
+        self.rewrites = WebhookRewrites()  # public URL prefix -> local URL (webhook_rewrite.py)
 
     # -- in-process targets -------------------------------------------------------------
     def register_wsgi(self, url_prefix: str, app: Any) -> None:
@@ -115,15 +121,17 @@ class WebhookDispatcher:
         }
         started = time.perf_counter()
         try:
-            app = self._wsgi_for(hook.url)
+            # Sent to the rewritten URL; the signature stays computed over the registered one.
+            send_url = self.rewrites.rewrite(target_url)
+            app = self._wsgi_for(self.rewrites.rewrite(hook.url))
             if app is not None:
                 record.status, record.response_body = _deliver_wsgi(
-                    app, method, target_url, hook.params, headers
+                    app, method, send_url, hook.params, headers
                 )
             else:
                 response = self._session.request(
                     method,
-                    target_url,
+                    send_url,
                     data=hook.params if method != "GET" else None,
                     headers=headers,
                     timeout=DELIVERY_TIMEOUT,
@@ -148,6 +156,75 @@ class WebhookDispatcher:
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+
+
+class AsyncDeliveryWorker:
+    """A background thread that delivers webhooks one at a time, in the order they were queued.
+
+    Used by the ``async`` webhook mode: the call that triggered a webhook returns without
+    waiting for the receiver. :meth:`flush` waits until everything queued so far is delivered.
+    """
+
+    def __init__(self, dispatcher: WebhookDispatcher) -> None:
+        self._dispatcher = dispatcher
+        self._queue: deque[Webhook] = deque()
+        self._cond = threading.Condition()
+        self._busy = False
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="fake-twilio-webhooks", daemon=True)
+        self._thread.start()
+
+    def submit(self, hooks: list[Webhook]) -> bool:
+        """Queue ``hooks``; False (nothing queued) once the worker is stopped."""
+        with self._cond:
+            if self._stopped:
+                return False
+            self._queue.extend(hooks)
+            self._cond.notify_all()
+            return True
+
+    def pending(self) -> int:
+        """Webhooks queued or being delivered."""
+        with self._cond:
+            return len(self._queue) + (1 if self._busy else 0)
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until every queued webhook was delivered; False if ``timeout`` ran out first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._queue or self._busy:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def stop(self, timeout: float | None = 10.0) -> bool:
+        """Deliver what is queued, then end the thread. Returns whether everything was delivered."""
+        delivered = self.flush(timeout)
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+        return delivered
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopped:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                hook = self._queue.popleft()
+                self._busy = True
+            try:
+                self._dispatcher.deliver_one(hook)
+            except Exception:  # deliver_one records failures; this is a last resort
+                log.exception("webhook delivery to %s failed", hook.url)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
 
 
 def _deliver_wsgi(

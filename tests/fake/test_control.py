@@ -1,0 +1,364 @@
+"""The control plane: the HTTP API (through ControlClient against a served fake), its error
+shapes and OpenAPI document, and the Python facade's clock, journal, reset and state."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from openapi_spec_validator import validate as validate_openapi
+from twilio.base.exceptions import TwilioRestException
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VideoGrant
+from twilio.rest import Client
+from werkzeug.serving import make_server
+
+import schemas
+from fake_twilio import DEFAULT_ACCOUNT_SID, TwilioError, create_app, state_of
+from fake_twilio.control import ControlClient, FakeControl
+from fake_twilio.control.openapi import openapi_document
+from fake_twilio.core.state import FakeState
+from fake_twilio.http_client import FakeServerHttpClient
+from fake_twilio.testing import sdk_client
+
+ERROR_KEYS = {"code", "message", "more_info", "status"}
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; stop it afterwards."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app()
+
+
+@pytest.fixture
+def state(app: Flask) -> FakeState:
+    return state_of(app)
+
+
+@pytest.fixture
+def control(state: FakeState) -> FakeControl:
+    return FakeControl(state)
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    return sdk_client(app)
+
+
+@pytest.fixture
+def served(app: Flask) -> Iterator[tuple[str, ControlClient, Client]]:
+    """The app on a real socket, a ControlClient and an SDK client for it."""
+    creds = state_of(app).default_credentials
+    with serve(app) as url, ControlClient(url) as control:
+        sdk = Client(creds.account_sid, creds.auth_token, http_client=FakeServerHttpClient(url))
+        yield url, control, sdk
+
+
+def video_token(state: FakeState, identity: str, room: str | None = None) -> str:
+    creds = state.default_credentials
+    return AccessToken(
+        creds.account_sid,
+        creds.api_key_sid,
+        creds.api_key_secret,
+        grants=[VideoGrant(room=room)],
+        identity=identity,
+    ).to_jwt()
+
+
+def twilio_error(call: Any) -> TwilioError:
+    with pytest.raises(TwilioError) as caught:
+        call()
+    return caught.value
+
+
+# -- the HTTP API through ControlClient ----------------------------------------------------------
+def test_health_credentials_and_accounts(served: Any, state: FakeState) -> None:
+    _, control, _ = served
+    assert control.health() == {
+        "status": "ok",
+        "products": ["video", "media", "sync", "conversations"],
+    }
+    assert control.credentials() == state.default_credentials.as_dict()
+    created = control.create_account("second")
+    assert set(created) == {"account_sid", "auth_token", "api_key_sid", "api_key_secret"}
+    assert control.accounts() == [DEFAULT_ACCOUNT_SID, created["account_sid"]]
+    assert (
+        state.accounts.resolve(created["api_key_sid"], created["api_key_secret"])
+        == (created["account_sid"])
+    )
+
+
+def test_openapi_document_is_valid(served: Any) -> None:
+    url, control, _ = served
+    document = control.openapi()
+    validate_openapi(document)
+    assert document["openapi"].startswith("3.1")
+    paths = document["paths"]
+    for path in ("/_fake/health", "/_fake/reset", "/_fake/faults", "/_fake/video/connect"):
+        assert path in paths
+    assert requests.get(f"{url}/_fake/openapi.json", timeout=5).json() == document
+
+
+def test_openapi_documents_every_control_route(app: Flask) -> None:
+    documented = {
+        (path, method.upper())
+        for path, item in openapi_document()["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    served = {
+        ("/_fake" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/_fake") :]), method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("control.")
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    assert documented == served
+
+
+def test_clock_over_http(served: Any) -> None:
+    _, control, _ = served
+    at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert control.freeze(at) == at
+    expected = {"now": "2030-01-02T03:04:05Z", "timestamp": at.timestamp(), "frozen": True}
+    assert control.clock() == expected
+    assert control.advance(90) == at + timedelta(seconds=90)
+    assert control.now() == at + timedelta(seconds=90)
+    assert control.freeze("2031-01-01T00:00:00Z") == datetime(2031, 1, 1, tzinfo=UTC)
+    control.unfreeze()
+    assert control.clock()["frozen"] is False
+    assert control.now() >= datetime(2031, 1, 1, tzinfo=UTC)
+    assert twilio_error(lambda: control.advance(-1)).code == 20001
+
+
+def test_connect_to_room_over_http(served: Any, state: FakeState) -> None:
+    _, control, sdk = served
+    room = sdk.video.v1.rooms.create(unique_name="standup")
+    participant = control.connect_to_room(video_token(state, "alice", "standup"), "standup")
+    schemas.validate("twilio/room-participant", participant)
+    assert participant["room_sid"] == room.sid
+    assert [p.identity for p in sdk.video.v1.rooms(room.sid).participants.list()] == ["alice"]
+    error = twilio_error(
+        lambda: control.connect_to_room(video_token(state, "bob", "other"), "standup")
+    )
+    assert (error.code, error.status) == (20106, 401)
+    assert control.disconnect_from_room("standup", "alice")["status"] == "disconnected"
+    assert control.complete_room("standup")["status"] == "completed"
+    error = twilio_error(lambda: control.connect_to_room(video_token(state, "c"), room.sid))
+    assert (error.code, error.status) == (53118, 400)
+    verified = control.verify_token(video_token(state, "dave"))
+    assert verified["identity"] == "dave"
+
+
+def test_faults_and_journal_over_http(served: Any) -> None:
+    _, control, sdk = served
+    mark = control.mark()
+    control.add_fault(code=20429, product="video", method="POST", after=1, times=1)
+    sdk.video.v1.rooms.create(unique_name="a")
+    with pytest.raises(TwilioRestException) as caught:
+        sdk.video.v1.rooms.create(unique_name="b")
+    assert caught.value.code == 20429
+    sdk.video.v1.rooms.list()
+    entries = control.requests(since=mark)
+    assert [(e["method"], e["status"]) for e in entries] == [
+        ("POST", 201),
+        ("POST", 429),
+        ("GET", 200),
+    ]
+    assert entries[0]["form"] == {"UniqueName": ["a"]}
+    assert control.requests(since=mark, writes_only=True, status=429)[0]["error_code"] == 20429
+    assert control.requests(product="sync") == []
+    assert control.requests(path_contains="/Rooms", method="GET")[0]["path"] == "/video/v1/Rooms"
+    assert control.requests(account_sid=DEFAULT_ACCOUNT_SID) == entries
+    assert control.mark() == entries[-1]["seq"]
+    control.clear_requests()
+    assert control.requests() == []
+
+
+def test_reset_and_state_over_http(served: Any) -> None:
+    _, control, sdk = served
+    room = sdk.video.v1.rooms.create(unique_name="r")
+    service = sdk.sync.v1.services.create(friendly_name="s")
+    dumped = control.dump()
+    assert set(dumped[DEFAULT_ACCOUNT_SID]) == {"video", "sync"}
+    assert room.sid in str(control.dump(product="video"))
+    assert service.sid not in str(control.dump(product="video"))
+    control.reset(product="video")
+    assert set(control.dump()[DEFAULT_ACCOUNT_SID]) == {"sync"}
+    control.freeze()
+    control.reset()
+    assert control.dump() == {}
+    assert control.clock()["frozen"] is False
+    assert control.requests() == []
+    assert twilio_error(lambda: control.reset(product="voice")).code == 20001
+    assert twilio_error(lambda: control.dump(account_sid="AC" + "0" * 32)).code == 20001
+
+
+# -- error shapes --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code", "fragment"),
+    [
+        ("POST", "/_fake/clock/advance", {"data": "{not json"}, 400, 20001, "JSON object"),
+        ("POST", "/_fake/clock/advance", {"json": [1, 2]}, 400, 20001, "JSON object"),
+        ("POST", "/_fake/clock/advance", {"json": {}}, 400, 20001, "seconds"),
+        ("POST", "/_fake/clock/advance", {"json": {"seconds": "x"}}, 400, 20001, "seconds"),
+        ("POST", "/_fake/clock/advance", {"json": {"seconds": 1, "x": 2}}, 400, 20001, "x"),
+        ("POST", "/_fake/clock/advance", {"json": {"seconds": 1e30}}, 400, 20001, "seconds"),
+        ("POST", "/_fake/clock/freeze", {"json": {"at": "yesterday"}}, 400, 20001, "at"),
+        ("POST", "/_fake/video/connect", {"json": {"room": "r"}}, 400, 20001, "token"),
+        ("POST", "/_fake/video/connect", {"json": {"token": "x", "room": "r"}}, 401, 20101, ""),
+        ("POST", "/_fake/faults", {"json": {"action": "explode"}}, 400, 20001, "action"),
+        ("POST", "/_fake/sync/read", {"json": {"token": "t", "kind": "stream", "name": "n"}},
+         400, 20001, "kind"),
+        ("PUT", "/_fake/webhooks/mode", {"json": {"mode": "later"}}, 400, 20001, "mode"),
+        ("GET", "/_fake/requests?since=abc", {}, 400, 20001, "since"),
+        ("GET", "/_fake/requests?bogus=1", {}, 400, 20001, "bogus"),
+        ("DELETE", "/_fake/faults/fault-999", {}, 404, 20404, "fault-999"),
+        ("GET", "/_fake/nothing-here", {}, 404, 20404, "/_fake/nothing-here"),
+        ("DELETE", "/_fake/health", {}, 405, 20004, "DELETE"),
+    ],
+)  # fmt: skip
+def test_control_errors_have_twilios_shape(
+    served: Any, method: str, path: str, kwargs: dict, status: int, code: int, fragment: str
+) -> None:
+    url, _, _ = served
+    response = requests.request(method, url + path, timeout=5, **kwargs)
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == ERROR_KEYS
+    assert (body["code"], body["status"]) == (code, status)
+    assert fragment in body["message"]
+    assert "Traceback" not in response.text
+
+
+def test_product_errors_pass_through(app: Flask) -> None:
+    response = app.test_client().post(
+        "/_fake/video/disconnect", json={"room": "RM" + "0" * 32, "identity": "x"}
+    )
+    assert response.status_code == 404
+    assert response.json["code"] == 20404
+
+
+# -- the Python facade ---------------------------------------------------------------------------
+def test_freeze_and_advance_make_a_token_expire(control: FakeControl, state: FakeState) -> None:
+    token = AccessToken(
+        state.default_credentials.account_sid,
+        state.default_credentials.api_key_sid,
+        state.default_credentials.api_key_secret,
+        identity="alice",
+        ttl=600,
+    ).to_jwt()
+    frozen = control.freeze()
+    assert control.now() == frozen
+    assert control.verify_token(token)["identity"] == "alice"
+    control.advance(600)
+    assert twilio_error(lambda: control.verify_token(token)).code == 20104
+    assert FakeControl(state_of(create_app())).clock()["frozen"] is False  # fakes are isolated
+
+
+def test_sync_document_ttl_runs_out_when_the_clock_advances(
+    control: FakeControl, client: Client
+) -> None:
+    control.freeze()
+    service = client.sync.v1.services.create(friendly_name="ttl")
+    documents = client.sync.v1.services(service.sid).documents
+    documents.create(unique_name="short", data={"a": 1}, ttl=60)
+    documents.create(unique_name="long", data={"a": 2}, ttl=3600)
+    control.advance(59)
+    assert documents("short").fetch().data == {"a": 1}
+    control.advance(2)
+    with pytest.raises(TwilioRestException) as caught:
+        documents("short").fetch()
+    assert caught.value.status == 404
+    assert documents("long").fetch().data == {"a": 2}
+
+
+def test_room_unused_timeout_runs_on_advance(control: FakeControl, client: Client) -> None:
+    control.freeze()
+    room = client.video.v1.rooms.create(unique_name="empty", unused_room_timeout=1)
+    control.advance(59)
+    assert client.video.v1.rooms(room.sid).fetch().status == "in-progress"
+    control.advance(2)
+    assert client.video.v1.rooms(room.sid).fetch().status == "completed"
+
+
+def test_journal_after_a_refused_token_no_write(
+    control: FakeControl, client: Client, state: FakeState
+) -> None:
+    client.video.v1.rooms.create(unique_name="r")
+    mark = control.mark()
+    with pytest.raises(TwilioError):
+        control.connect_to_room(video_token(state, "a", room="elsewhere"), "r")
+    client.video.v1.rooms("r").fetch()
+    assert control.requests(since=mark, writes_only=True) == []
+    assert [e["method"] for e in control.requests(since=mark)] == ["GET"]
+
+
+def test_reset_one_product_one_account_or_all(
+    app: Flask, control: FakeControl, client: Client, state: FakeState
+) -> None:
+    other = control.create_account("other")["account_sid"]
+    other_client = sdk_client(app, account_sid=other)
+    for sdk in (client, other_client):
+        sdk.video.v1.rooms.create(unique_name="r")
+        sdk.sync.v1.services.create(friendly_name="s")
+    control.reset(product="sync", account_sid=other)
+    assert set(control.dump()[other]) == {"video"}
+    assert set(control.dump()[DEFAULT_ACCOUNT_SID]) == {"video", "sync"}
+    control.reset(account_sid=other)
+    assert other not in control.dump()
+    assert other_client.video.v1.rooms.list() == []
+    assert len(client.video.v1.rooms.list()) == 1
+    control.reset(product="video")
+    assert client.video.v1.rooms.list() == []
+    assert len(client.sync.v1.services.list()) == 1
+    assert other in control.accounts()  # accounts survive every reset
+
+    receiver = Flask("receiver")
+    receiver.add_url_rule("/h", "h", lambda: ("", 204), methods=["POST"])
+    control.register_wsgi("https://hooks.example.test", receiver)
+    client.video.v1.rooms.create(unique_name="x", status_callback="https://hooks.example.test/h")
+    control.add_fault("latency", latency_ms=1, product="conversations")
+    control.freeze(datetime(2030, 1, 1, tzinfo=UTC))
+    assert control.webhooks() and control.requests() and control.faults()
+    control.reset()
+    assert control.dump() == {}
+    assert control.webhooks() == [] and control.requests() == [] and control.faults() == []
+    assert control.clock()["frozen"] is False
+    assert control.now().year < 2030
+    assert client.sync.v1.services.list() == []
+
+
+def test_state_dump_narrowing(control: FakeControl, client: Client) -> None:
+    client.video.v1.rooms.create(unique_name="r")
+    assert list(control.dump(product="video")[DEFAULT_ACCOUNT_SID]) == ["video"]
+    assert control.dump(product="media") == {}
+    assert control.dump(account_sid=DEFAULT_ACCOUNT_SID) == control.dump()
+    error = twilio_error(lambda: control.dump(product="voice"))
+    assert (error.code, error.status) == (20001, 400)
+
+
+def test_controls_are_stateless_views_of_one_fake(state: FakeState) -> None:
+    FakeControl(state).add_fault(code=20429, product="video")
+    assert len(FakeControl(state).faults()) == 1
+    assert FakeControl(state_of(create_app())).faults() == []
