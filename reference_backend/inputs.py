@@ -1,0 +1,89 @@
+"""Reading and validating a client endpoint's parameters, before any Twilio call.
+
+Three ways in (docs/PROTOCOL.md 2.1 and 2.4):
+
+* a JSON object body (always accepted; an empty body counts as ``{}``);
+* capability ``form-body``: an ``application/x-www-form-urlencoded`` POST body;
+* capability ``get-query``: a GET with the parameters in the query string.
+
+Form and query values are strings; for the parameters the request schema declares boolean
+(``hand_raised``), exactly ``"true"`` and ``"false"`` become JSON booleans and anything else
+stays a string (and so is ``invalid``). A parameter given more than once is ``invalid``.
+
+The decoded parameters are then checked with the endpoint's request schema, in the
+catalogue's order (:func:`schemas.catalog.input_error`): ``invalid request body``, then per
+parameter ``missing <param>`` / ``invalid <param>``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from flask import Request
+
+from schemas import catalog, validator
+
+from .errors import ProtocolError, method_not_allowed
+
+__all__ = ["FORM_CONTENT_TYPE", "read_params"]
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+@cache
+def _boolean_params(endpoint: str) -> frozenset[str]:
+    """Parameters whose request-schema type is boolean."""
+    properties = validator(f"protocol/{endpoint}.request").schema.get("properties", {})
+    return frozenset(name for name, schema in properties.items() if schema.get("type") == "boolean")
+
+
+def _from_strings(endpoint: str, pairs: Any) -> dict[str, Any]:
+    """A form or query ``MultiDict`` as parameters.
+
+    A repeated key becomes the list of its values, which no parameter schema accepts, so it is
+    answered ``invalid <param>`` (and ignored if the endpoint does not define it).
+    """
+    booleans = _boolean_params(endpoint)
+    result: dict[str, Any] = {}
+    for key, values in pairs.lists():
+        value: Any = values[0] if len(values) == 1 else values
+        if key in booleans and value in ("true", "false"):
+            value = value == "true"
+        result[key] = value
+    return result
+
+
+def _body(request: Request, endpoint: str, form_body: bool) -> Any:
+    """The decoded POST body (``...`` stands for "not JSON": invalid request body)."""
+    if request.mimetype == FORM_CONTENT_TYPE:
+        return _from_strings(endpoint, request.form) if form_body else ...
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return ...
+
+
+def read_params(
+    request: Request, endpoint: str, *, form_body: bool = True, get_query: bool = True
+) -> dict[str, Any]:
+    """The validated parameters of ``request`` for the client endpoint ``endpoint``.
+
+    Raises :class:`ProtocolError`: 400 with the protocol's input error, or 405 for a GET when
+    the get-query capability is switched off. Members the endpoint does not define are kept
+    (and ignored by the caller).
+    """
+    if request.method == "GET":
+        if not get_query:
+            raise method_not_allowed("GET")
+        params: Any = _from_strings(endpoint, request.args)
+    else:
+        params = _body(request, endpoint, form_body)
+    problem = catalog.input_error(endpoint, None if params is ... else params)
+    if problem is not None:
+        raise ProtocolError(400, problem["error"]["message"], problem["error"]["explanation"])
+    return params
