@@ -1,0 +1,1 @@
+"""Reliability and security tests of the fake and of the reference backend (docs/RELIABILITY.md)."""
