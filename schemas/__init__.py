@@ -55,7 +55,7 @@ __all__ = [
 #: Root of every shipped ``$id``: ``BASE_URI + "<family>/<name>.json"``.
 BASE_URI = "https://live-conformance.example/schemas/"
 #: Schema families, i.e. the sub-directories scanned for ``*.json`` schemas.
-FAMILIES: tuple[str, ...] = ("protocol", "twilio")
+FAMILIES: tuple[str, ...] = ("protocol", "twilio", "conformance")
 
 _ROOT = Path(__file__).resolve().parent
 _REQUIREMENTS = _ROOT / "protocol" / "requirements.json"

@@ -1,0 +1,35 @@
+"""The checks: one function per requirement ID of docs/PROTOCOL.md section 8.
+
+Importing this package registers every check into :data:`conformance.registry.REGISTRY`. Each
+group of requirements has its module; each check function is named after what it checks and
+documents, in its docstring, an exchange that passes and one that fails (shown by
+``live-conformance explain ID``).
+"""
+
+from . import (
+    auth,
+    errors,
+    flow,
+    idempotency,
+    inputs,
+    property,
+    responses,
+    security,
+    state,
+    tokens,
+    webhooks,
+)
+
+__all__ = [
+    "auth",
+    "errors",
+    "flow",
+    "idempotency",
+    "inputs",
+    "property",
+    "responses",
+    "security",
+    "state",
+    "tokens",
+    "webhooks",
+]

@@ -1,0 +1,616 @@
+"""FLOW: how a stream's state follows the endpoints and the webhooks (docs/PROTOCOL.md 5.3,
+10 and requirements FLOW-1..FLOW-13).
+
+State driven by webhooks is awaited for twice the consistency bound (``correctness_timeout``):
+these checks judge whether an effect happens; FLOW-12 alone judges how fast.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..context import CheckContext
+from ..registry import check
+from ._support import (
+    MAPS,
+    advance_past_debouncing,
+    chat_service_of,
+    describe_answer,
+    expect_2xx,
+    expect_failure_message,
+    expect_unchanged,
+    maps_snapshot,
+    participant_sid,
+    quiet_wait,
+    registered_url,
+    room_event,
+    settle,
+    sync_snapshot,
+    valid_params,
+    wait_for,
+)
+
+
+def _items(ctx: CheckContext, stream: Any, name: str) -> dict[str, Any]:
+    return ctx.require_twilio().map_items(stream.sync_service_sid, name) or {}
+
+
+def _document(ctx: CheckContext, stream: Any, identity: str) -> Any:
+    return ctx.require_twilio().document(stream.sync_service_sid, f"user-{identity}")
+
+
+@check("FLOW-1", needs_twilio=True)
+def audience_endpoints_update_the_maps(ctx: CheckContext) -> None:
+    """viewer-connected-to-player adds viewers[<identity>] = {}; raise-hand true adds
+    raised_hands[<identity>] = {}; raise-hand false removes it.
+
+    Passes: after viewer-connected-to-player for bob, viewers = {"bob": {}}.
+    Fails: viewers stays {} (the viewer was never recorded).
+    """
+    stream = ctx.new_stream()
+    viewer = stream.join_viewer()
+    stream.viewer_connected(viewer.identity)
+    wait_for(
+        ctx,
+        lambda: _items(ctx, stream, "viewers"),
+        lambda found: found.get(viewer.identity) == {},
+        f"viewers[{viewer.identity!r}] is {{}} after viewer-connected-to-player",
+    )
+    stream.raise_hand(viewer.identity, True)
+    wait_for(
+        ctx,
+        lambda: _items(ctx, stream, "raised_hands"),
+        lambda found: found.get(viewer.identity) == {},
+        f"raised_hands[{viewer.identity!r}] is {{}} after raise-hand true",
+    )
+    stream.raise_hand(viewer.identity, False)
+    wait_for(
+        ctx,
+        lambda: _items(ctx, stream, "raised_hands"),
+        lambda found: viewer.identity not in found,
+        f"raised_hands has no {viewer.identity!r} after raise-hand false",
+    )
+
+
+@check("FLOW-2", needs_twilio=True)
+def invitation_is_set(ctx: CheckContext) -> None:
+    """After send-speaker-invite, the invitee's document has speaker_invite true and keeps
+    its other members.
+
+    Passes: user-bob goes from {"speaker_invite": false} to {"speaker_invite": true}.
+    Fails: user-bob stays {"speaker_invite": false}, or loses a member it had.
+    """
+    stream = ctx.new_stream()
+    viewer = stream.join_viewer()
+    before = _document(ctx, stream, viewer.identity)
+    stream.invite(viewer.identity)
+    after = wait_for(
+        ctx,
+        lambda: _document(ctx, stream, viewer.identity),
+        lambda data: isinstance(data, dict) and data.get("speaker_invite") is True,
+        f"user-{viewer.identity} has speaker_invite true after send-speaker-invite",
+    )
+    lost = sorted(set(before or {}) - set(after or {}))
+    if lost:
+        ctx.fail(
+            f"send-speaker-invite removed members {lost} from user-{viewer.identity}",
+            expected=before,
+            actual=after,
+        )
+
+
+@check("FLOW-3", needs_twilio=True)
+def joining_keeps_maps_and_invitation(ctx: CheckContext) -> None:
+    """join-stream-as-viewer and join-stream-as-speaker change none of the maps and leave an
+    existing user document as it is: a pending invitation survives repeated joins.
+
+    Passes: bob invited (user-bob = {"speaker_invite": true}) joins as a viewer twice and
+    user-bob is still {"speaker_invite": true}.
+    Fails: the re-join resets user-bob to {"speaker_invite": false} (the original's bug).
+    """
+    stream = ctx.new_stream()
+    viewer = stream.join_viewer()
+    stream.viewer_connected(viewer.identity)
+    stream.raise_hand(viewer.identity, True)
+    stream.invite(viewer.identity)
+    settle(ctx)
+    maps = maps_snapshot(ctx.require_twilio(), stream.sync_service_sid)
+    document = _document(ctx, stream, viewer.identity)
+    for label, join in (
+        ("join-stream-as-viewer", stream.join_viewer),
+        ("join-stream-as-viewer again", stream.join_viewer),
+        ("join-stream-as-speaker", stream.join_speaker),
+    ):
+        member = join(viewer.identity)
+        settle(ctx)
+        expect_unchanged(
+            ctx,
+            maps,
+            maps_snapshot(ctx.require_twilio(), stream.sync_service_sid),
+            f"{label} changed the maps",
+            member.response,
+        )
+        expect_unchanged(
+            ctx,
+            document,
+            _document(ctx, stream, viewer.identity),
+            f"{label} changed the existing document user-{viewer.identity}",
+            member.response,
+        )
+    newcomer = stream.join_speaker()
+    settle(ctx)
+    expect_unchanged(
+        ctx,
+        maps,
+        maps_snapshot(ctx.require_twilio(), stream.sync_service_sid),
+        "join-stream-as-speaker by a newcomer changed the maps",
+        newcomer.response,
+    )
+
+
+@check("FLOW-4", needs_twilio=True)
+def connecting_participant_becomes_speaker(ctx: CheckContext) -> None:
+    """After participant-connected for X: X is in neither viewers nor raised_hands, speakers
+    has X = {"host": false} (an existing item, such as the host's {"host": true}, is kept) and
+    user-X's speaker_invite is false.
+
+    Passes: invited bob connects to the room: speakers["bob"] = {"host": false}, viewers and
+    raised_hands lose bob, user-bob = {"speaker_invite": false}; alice keeps {"host": true}.
+    Fails: when alice connects, speakers["alice"] becomes {"host": false}.
+    """
+    stream = ctx.new_stream()
+    viewer = stream.join_viewer()
+    stream.viewer_connected(viewer.identity)
+    stream.raise_hand(viewer.identity, True)
+    stream.invite(viewer.identity)
+    stream.host_connects()
+    speaker = stream.join_speaker(viewer.identity)
+    speaker.connect_room()
+    host = stream.host
+
+    def expected(state: dict[str, Any]) -> bool:
+        return (
+            viewer.identity not in (state["viewers"] or {})
+            and viewer.identity not in (state["raised_hands"] or {})
+            and (state["speakers"] or {}).get(viewer.identity) == {"host": False}
+            and (state["speakers"] or {}).get(host) == {"host": True}
+            and ((state["documents"] or {}).get(f"user-{viewer.identity}") or {}).get(
+                "speaker_invite"
+            )
+            is False
+        )
+
+    wait_for(
+        ctx,
+        lambda: sync_snapshot(ctx.require_twilio(), stream.sync_service_sid),
+        expected,
+        f"after {viewer.identity!r} and the host connected: {viewer.identity!r} a speaker "
+        "{'host': False} out of viewers and raised_hands with the invitation consumed, "
+        "the host still {'host': True}",
+    )
+
+
+@check("FLOW-5", needs_twilio=True)
+def disconnecting_participant_stops_speaking(ctx: CheckContext) -> None:
+    """After participant-disconnected for X, speakers has no item X (the host included).
+
+    Passes: bob leaves the room and speakers loses "bob"; alice leaves and loses "alice".
+    Fails: speakers still has "bob" after he left the room.
+    """
+    stream = ctx.new_stream()
+    stream.host_connects()
+    speaker = stream.join_speaker()
+    speaker.connect_room()
+    # not judged here (FLOW-4's business): give the speakers item a chance to appear first
+    quiet_wait(
+        ctx,
+        lambda: _items(ctx, stream, "speakers"),
+        lambda found: speaker.identity in found,
+        ctx.config.consistency_timeout,
+    )
+    speaker.disconnect_room()
+    wait_for(
+        ctx,
+        lambda: _items(ctx, stream, "speakers"),
+        lambda found: speaker.identity not in found,
+        f"speakers has no {speaker.identity!r} after participant-disconnected",
+    )
+    ctx.require_twilio().disconnect_from_room(stream.room_sid, stream.host)
+    wait_for(
+        ctx,
+        lambda: _items(ctx, stream, "speakers"),
+        lambda found: stream.host not in found,
+        "speakers has no host item after the host's participant-disconnected",
+    )
+
+
+@check("FLOW-6", needs_twilio=True)
+def remove_speaker_disconnects(ctx: CheckContext) -> None:
+    """When remove-speaker answers 200 {"removed": true}, the participant is disconnected in
+    Twilio, and after the resulting delivery the speakers item is gone.
+
+    Passes: remove-speaker for bob answers {"removed": true}; bob's participant is
+    "disconnected" and speakers loses "bob".
+    Fails: it answers {"removed": true} but bob is still connected to the room.
+    """
+    stream = ctx.new_stream()
+    stream.host_connects()
+    speaker = stream.join_speaker()
+    speaker.connect_room()
+    settle(ctx)
+    exchange = stream.remove_speaker(speaker.identity)
+    wait_for(
+        ctx,
+        lambda: participant_sid(ctx, stream.room_sid, speaker.identity),
+        lambda sid: sid is None,
+        f"{speaker.identity!r} is disconnected after remove-speaker answered "
+        f"{describe_answer(exchange)}",
+    )
+    wait_for(
+        ctx,
+        lambda: _items(ctx, stream, "speakers"),
+        lambda found: speaker.identity not in found,
+        f"speakers has no {speaker.identity!r} after remove-speaker",
+    )
+
+
+@check("FLOW-7", needs_twilio=True)
+def sync_disconnection_clears_the_audience(ctx: CheckContext) -> None:
+    """After endpoint_disconnected for X, X is in neither viewers nor raised_hands, and X's
+    speakers item is removed unless X is connected to the room (then it is kept).
+
+    Passes: viewer bob's Sync client goes away: viewers and raised_hands lose bob; speaker
+    carol's Sync client goes away while she is in the room: speakers keeps carol.
+    Fails: carol loses her speakers item although she is still connected (the original).
+    """
+    view = ctx.require_twilio()
+    stream = ctx.new_stream()
+    stream.host_connects()
+    viewer = stream.join_viewer()
+    stream.viewer_connected(viewer.identity)
+    stream.raise_hand(viewer.identity, True)
+    speaker = stream.join_speaker()
+    speaker.connect_room()
+    view.connect_to_sync(viewer.token, stream.sync_service_sid)
+    view.connect_to_sync(speaker.token, stream.sync_service_sid)
+    quiet_wait(
+        ctx,
+        lambda: _items(ctx, stream, "speakers"),
+        lambda found: speaker.identity in found,
+        ctx.config.consistency_timeout,
+    )
+    speaker_item = _items(ctx, stream, "speakers").get(speaker.identity)
+    view.disconnect_from_sync(stream.sync_service_sid, viewer.identity)
+    view.disconnect_from_sync(stream.sync_service_sid, speaker.identity)
+    advance_past_debouncing(ctx, stream.sync_service_sid)
+
+    def cleared(state: dict[str, Any]) -> bool:
+        return viewer.identity not in (state["viewers"] or {}) and viewer.identity not in (
+            state["raised_hands"] or {}
+        )
+
+    wait_for(
+        ctx,
+        lambda: maps_snapshot(view, stream.sync_service_sid),
+        cleared,
+        f"viewers and raised_hands have no {viewer.identity!r} after its endpoint_disconnected",
+    )
+    speakers = _items(ctx, stream, "speakers")
+    if speakers.get(speaker.identity) != speaker_item:
+        ctx.fail(
+            f"after endpoint_disconnected for {speaker.identity!r}, who is still connected "
+            f"to the room, speakers[{speaker.identity!r}] is "
+            f"{speakers.get(speaker.identity)!r} (was {speaker_item!r})"
+        )
+
+
+@check("FLOW-8", needs_twilio=True)
+def delete_stream_completes_the_room(ctx: CheckContext) -> None:
+    """When delete-stream answers 200 {"deleted": true}, the room is completed in Twilio
+    and every endpoint answers 'error finding room' for the stream.
+
+    Passes: delete-stream answers {"deleted": true}; room RM... is "completed"; a second
+    delete-stream answers 404 'error finding room'.
+    Fails: the room is still in progress, or join-stream-as-viewer still answers 200.
+    """
+    if not ctx.has("delete-stream"):
+        ctx.skip("capability delete-stream not declared or detected")
+    view = ctx.require_twilio()
+    stream = ctx.new_stream()
+    viewer = stream.join_viewer()
+    exchange = ctx.call("delete-stream", {"stream_name": stream.name})
+    body = exchange.json
+    if exchange.status != 200 or not isinstance(body, dict) or body.get("deleted") is not True:
+        ctx.fail(
+            f'delete-stream answered {describe_answer(exchange)}, expected 200 {{"deleted": true}}',
+            exchange=exchange,
+        )
+    wait_for(
+        ctx,
+        lambda: view.room(stream.room_sid) or {},
+        lambda found: found.get("status") == "completed",
+        "the stream's room is completed after delete-stream",
+    )
+    for endpoint in (
+        "join-stream-as-viewer",
+        "join-stream-as-speaker",
+        "viewer-connected-to-player",
+        "raise-hand",
+        "send-speaker-invite",
+        "remove-speaker",
+        "delete-stream",
+    ):
+        params = valid_params(
+            ctx,
+            endpoint,
+            identity=viewer.identity,
+            stream_name=stream.name,
+            room_sid=stream.room_sid,
+        )
+        answer = ctx.call(endpoint, params)
+        expect_failure_message(
+            ctx, answer, "error finding room", what=f"{endpoint} after delete-stream"
+        )
+
+
+def _media_and_sync_released(
+    ctx: CheckContext, stream: Any, streamer: str | None, processors: list[str]
+) -> dict[str, Any]:
+    view = ctx.require_twilio()
+    state: dict[str, Any] = {"sync service": view.sync_service(stream.sync_service_sid) is not None}
+    if streamer:
+        state["PlayerStreamer"] = (view.player_streamer(streamer) or {}).get("status")
+    for sid in processors:
+        state[f"MediaProcessor {sid}"] = (view.media_processor(sid) or {}).get("status")
+    return state
+
+
+def _released(state: dict[str, Any]) -> bool:
+    return not state["sync service"] and all(
+        value in (None, "ended", "failed") for key, value in state.items() if key != "sync service"
+    )
+
+
+def _composition(ctx: CheckContext, stream: Any) -> tuple[str | None, list[str]]:
+    import json
+
+    processors = ctx.require_twilio().media_processors(stream.room_sid)
+    streamer = None
+    for processor in processors:
+        context = processor.get("extension_context")
+        if isinstance(context, str):
+            try:
+                context = json.loads(context)
+            except ValueError:
+                context = None
+        if isinstance(context, dict) and context.get("outputs"):
+            streamer = str(context["outputs"][0])
+    return streamer, [str(p["sid"]) for p in processors]
+
+
+@check("FLOW-9", needs_twilio=True)
+def room_ended_releases_resources(ctx: CheckContext) -> None:
+    """After room-ended (the stream deleted, or the room ended by Twilio), the stream's
+    MediaProcessor and PlayerStreamer are ended and its Sync service is deleted.
+
+    Passes: Twilio completes room RM...: MediaProcessor ZX... and PlayerStreamer VJ... become
+    "ended" and Sync service IS... is gone.
+    Fails: the Sync service still exists after room-ended.
+    """
+    view = ctx.require_twilio()
+    streams = [("ended by Twilio", ctx.new_stream())]
+    if ctx.has("delete-stream"):
+        streams.append(("deleted with delete-stream", ctx.new_stream()))
+    for label, stream in streams:
+        viewer = stream.join_viewer()
+        stream.viewer_connected(viewer.identity)
+        streamer, processors = _composition(ctx, stream)
+        if label == "ended by Twilio":
+            view.complete_room(stream.room_sid)
+        else:
+            stream.delete()
+        wait_for(
+            ctx,
+            lambda s=stream, p=streamer, m=processors: _media_and_sync_released(ctx, s, p, m),
+            _released,
+            f"the stream's media ended and Sync service deleted after room-ended ({label})",
+        )
+
+
+@check("FLOW-10", needs_twilio=True)
+def ended_stream_name_is_reused_afresh(ctx: CheckContext) -> None:
+    """After room-ended, create-stream with the same name succeeds with a new room SID and a
+    new Sync service holding only the new host, with nothing carried over.
+
+    Passes: "friday-townhall" ended; create-stream "friday-townhall" for dave answers a new
+    room_sid, and the new service has speakers = {"dave": {"host": true}} and no documents.
+    Fails: the new stream's service still holds user-bob, or the create answers 409.
+    """
+    view = ctx.require_twilio()
+    old = ctx.new_stream()
+    viewer = old.join_viewer()
+    old.viewer_connected(viewer.identity)
+    old.raise_hand(viewer.identity, True)
+    view.complete_room(old.room_sid)
+    quiet_wait(
+        ctx,
+        lambda: view.sync_service(old.sync_service_sid),
+        lambda s: s is None,
+        ctx.config.consistency_timeout,
+    )
+    new = ctx.new_stream(name=old.name)
+    if new.room_sid == old.room_sid:
+        ctx.fail(
+            f"the re-created stream has the old room SID {old.room_sid}",
+            exchange=new.create_response,
+        )
+    if new.sync_service_sid == old.sync_service_sid:
+        ctx.fail(
+            f"the re-created stream reuses the old Sync service {old.sync_service_sid}",
+            exchange=new.create_response,
+        )
+    state = sync_snapshot(view, new.sync_service_sid)
+    expected = {
+        "speakers": {new.host: {"host": True}},
+        "raised_hands": {},
+        "viewers": {},
+        "documents": {},
+    }
+    if state != expected:
+        ctx.fail(
+            "the re-created stream's Sync state is not that of a new stream",
+            expected=expected,
+            actual=state,
+        )
+    for name in MAPS:
+        holders = set(view.permissions(new.sync_service_sid, "map", name))
+        if holders - {new.host}:
+            ctx.fail(
+                f"map {name} of the re-created stream has permissions for "
+                f"{sorted(holders - {new.host})}"
+            )
+
+
+@check("FLOW-11", needs_twilio=True)
+def composer_participant_is_ignored(ctx: CheckContext) -> None:
+    """participant-connected and participant-disconnected deliveries for an identity
+    starting with video-composer change no Sync state.
+
+    Passes: a signed participant-connected for "video-composer-ZX..." answers 200 and
+    speakers is unchanged.
+    Fails: speakers gains "video-composer-ZX..." = {"host": false}.
+    """
+    stream = ctx.new_stream()
+    viewer = stream.join_viewer()
+    stream.viewer_connected(viewer.identity)
+    settle(ctx)
+    registered_url(ctx, stream, "rooms-webhook")
+    before = sync_snapshot(ctx.require_twilio(), stream.sync_service_sid)
+    for identity in ("video-composer-ZX0123456789abcdef0123456789abcdef", "video-composer"):
+        for event in ("participant-connected", "participant-disconnected"):
+            form = room_event(ctx, stream.room_sid, stream.name, event, identity)
+            exchange = ctx.webhook("rooms-webhook", form)
+            expect_2xx(ctx, exchange, f"{event} for {identity!r}")
+            settle(ctx)
+            after = sync_snapshot(ctx.require_twilio(), stream.sync_service_sid)
+            expect_unchanged(
+                ctx, before, after, f"{event} for {identity!r} changed Sync state", exchange
+            )
+
+
+@check("FLOW-12", needs_twilio=True)
+def effects_are_visible_in_time(ctx: CheckContext) -> None:
+    """Client endpoints' effects are visible in Twilio when their answer arrives; webhook
+    effects within the consistency bound (5 s by default). Effects that never happen are
+    other requirements' business; this check judges only when they appear.
+
+    Passes: viewers has bob as soon as viewer-connected-to-player answers; speakers has bob
+    1.2 s after his participant-connected delivery.
+    Fails: raised_hands gets bob 3 s after raise-hand answered (written in the background).
+    """
+    view = ctx.require_twilio()
+    bound = ctx.config.consistency_timeout
+    stream = ctx.new_stream()
+    viewer = stream.join_viewer()
+
+    def immediate(what: str, probe: Any, until: Any) -> None:
+        if until(probe()):
+            return
+        if quiet_wait(ctx, probe, until, bound * 2):
+            ctx.fail(f"{what}: not visible when the answer arrived, only later")
+
+    immediate(
+        "the user document after join-stream-as-viewer",
+        lambda: _document(ctx, stream, viewer.identity),
+        lambda d: d is not None,
+    )
+    stream.viewer_connected(viewer.identity)
+    immediate(
+        "viewers after viewer-connected-to-player",
+        lambda: _items(ctx, stream, "viewers"),
+        lambda f: viewer.identity in f,
+    )
+    stream.raise_hand(viewer.identity, True)
+    immediate(
+        "raised_hands after raise-hand true",
+        lambda: _items(ctx, stream, "raised_hands"),
+        lambda f: viewer.identity in f,
+    )
+    stream.invite(viewer.identity)
+    immediate(
+        "the invitation after send-speaker-invite",
+        lambda: _document(ctx, stream, viewer.identity) or {},
+        lambda d: d.get("speaker_invite") is True,
+    )
+    speaker = stream.join_speaker(viewer.identity)
+    started = time.monotonic()
+    speaker.connect_room()
+    settle(ctx)
+    appeared = quiet_wait(
+        ctx, lambda: _items(ctx, stream, "speakers"), lambda f: viewer.identity in f, bound * 2
+    )
+    took = time.monotonic() - started
+    if appeared and took > bound:
+        ctx.fail(
+            f"the speakers item appeared {took:.1f} s after participant-connected, more "
+            f"than the {bound:g} s bound"
+        )
+    stream.host_connects()
+    stream.remove_speaker(viewer.identity)
+    immediate(
+        "the disconnection after remove-speaker",
+        lambda: participant_sid(ctx, stream.room_sid, viewer.identity),
+        lambda sid: sid is None,
+    )
+    if ctx.has("delete-stream"):
+        stream.delete()
+        immediate(
+            "the completed room after delete-stream",
+            lambda: (view.room(stream.room_sid) or {}).get("status"),
+            lambda status: status == "completed",
+        )
+        started = time.monotonic()
+        released = quiet_wait(
+            ctx, lambda: view.sync_service(stream.sync_service_sid), lambda s: s is None, bound * 2
+        )
+        took = time.monotonic() - started
+        if released and took > bound:
+            ctx.fail(
+                f"the Sync service was deleted {took:.1f} s after room-ended, more than "
+                f"the {bound:g} s bound"
+            )
+
+
+@check("FLOW-13", needs_twilio=True)
+def room_ended_may_close_the_conversation(ctx: CheckContext) -> None:
+    """After room-ended the backend may close the stream's conversation; the suite reports
+    whether it does and never fails on it.
+
+    Passes: always; the report says "closed" or "left to its own timer".
+    Fails: never (a MAY requirement).
+    """
+    if not ctx.has("chat"):
+        ctx.skip("capability chat not declared or detected")
+    view = ctx.require_twilio()
+    stream = ctx.new_stream()
+    service = chat_service_of(ctx, stream)
+    view.complete_room(stream.room_sid)
+    settle(ctx)
+    if service is None:
+        ctx.note("the host token has no chat grant: nothing to observe")
+        return
+    closed = quiet_wait(
+        ctx,
+        lambda: view.conversation(stream.room_sid, service),
+        lambda c: c is None or c.get("state") == "closed",
+        min(1.0, ctx.config.consistency_timeout),
+    )
+    conversation = view.conversation(stream.room_sid, service)
+    if conversation is None:
+        ctx.note("the conversation was deleted after room-ended")
+    elif closed:
+        ctx.note("the conversation was closed after room-ended")
+    else:
+        timers = conversation.get("timers")
+        ctx.note(f"the conversation was left {conversation.get('state')!r} (timers: {timers})")

@@ -1,0 +1,427 @@
+"""The runner: selects checks, prepares the run, executes each check, decides the exit code.
+
+:func:`run` does, in order: validate the configuration; load the checks; open the harness (the
+embedded pair, or the backend URL plus, with ``twilio_url``, a view of the fake); wait for the
+backend to answer (``wait_seconds``); preflight (the passcode must be accepted by
+verify-passcode); resolve the capabilities; then run every selected check with a fresh
+:class:`~conformance.context.CheckContext`, in requirement order, timing it and running its
+cleanups; then apply the baseline. :func:`execute` runs one check and is shared with the
+pytest plugin.
+
+Exit codes: ``0`` every selected MUST requirement passed (or is baselined); ``1`` some MUST
+requirement failed; ``2`` the harness could not run (bad configuration, backend or fake
+unreachable, passcode refused, checks not loadable, or a MUST check broke with a harness
+error). SHOULD and MAY failures are warnings and never change the exit code.
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .baseline import Baseline, BaselineError
+from .baseline import load as load_baseline
+from .capabilities import CapabilityReport, resolve
+from .config import SuiteConfig
+from .context import NEEDS_EXPIRED, NEEDS_TWILIO, CheckContext, RunScope
+from .harness import Harness, HarnessError
+from .outcomes import (
+    ERROR,
+    FAIL,
+    PASS,
+    SKIP,
+    STATUSES,
+    CheckFailed,
+    CheckSkipped,
+    Result,
+    UnsendableRequest,
+)
+from .registry import REGISTRY, Check, Registry, load_default
+from .requirements import Requirement, all_requirements
+from .transport import BackendClient, Exchange, Redactor
+from .twilio_view import TwilioView
+
+__all__ = ["Harness", "HarnessError", "RunReport", "execute", "run", "select"]
+
+_REPRO_LIMIT = 8
+
+
+# -- the report ----------------------------------------------------------------------------------
+@dataclass
+class RunReport:
+    """Everything a run produced; reports render it, the CLI exits with ``exit_code``."""
+
+    config: SuiteConfig
+    results: list[Result] = field(default_factory=list)
+    exit_code: int = 2
+    reason: str = ""
+    capabilities: CapabilityReport | None = None
+    backend_url: str | None = None
+    twilio_url: str | None = None
+    embedded: bool = False
+    seed: int = 0
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    baseline: Baseline = field(default_factory=Baseline)
+    uncovered: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        end = self.finished_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    @property
+    def aborted(self) -> bool:
+        """True when the harness could not run the checks at all."""
+        return self.exit_code == 2 and not self.results
+
+    def counts(self, results: Iterable[Result] | None = None) -> dict[str, int]:
+        found = {status: 0 for status in STATUSES}
+        for result in self.results if results is None else results:
+            found[result.status] += 1
+        return found
+
+    def by_group(self) -> dict[str, dict[str, int]]:
+        groups: dict[str, list[Result]] = {}
+        for result in self.results:
+            groups.setdefault(result.group, []).append(result)
+        return {group: self.counts(items) for group, items in groups.items()}
+
+    @property
+    def failures(self) -> list[Result]:
+        """MUST failures that are not baselined (what makes the run fail)."""
+        return [r for r in self.results if r.counts_against]
+
+    @property
+    def warnings(self) -> list[Result]:
+        """SHOULD/MAY requirements not met."""
+        return [r for r in self.results if r.warning]
+
+    @property
+    def baselined_failures(self) -> list[Result]:
+        return [r for r in self.results if r.status == FAIL and r.baseline]
+
+    @property
+    def baseline_fixed(self) -> list[str]:
+        """Baselined requirements that passed: remove them from the baseline."""
+        return [r.id for r in self.results if r.baseline and r.status == PASS]
+
+    @property
+    def errors(self) -> list[Result]:
+        return [r for r in self.results if r.status == ERROR]
+
+    def result(self, requirement_id: str) -> Result | None:
+        return next((r for r in self.results if r.id == requirement_id), None)
+
+
+# -- selection and execution ---------------------------------------------------------------------
+def select(config: SuiteConfig, requirements: Iterable[Requirement]) -> list[Requirement]:
+    """The requirements the configuration selects (by ID or group, and by level)."""
+    chosen = []
+    for requirement in requirements:
+        by_name = not (config.select_ids or config.select_groups) or (
+            requirement.id in config.select_ids or requirement.group in config.select_groups
+        )
+        by_level = not config.select_levels or requirement.level in config.select_levels
+        excluded = requirement.group in config.exclude_groups
+        if by_name and by_level and not excluded:
+            chosen.append(requirement)
+    return chosen
+
+
+def execute(
+    check: Check,
+    *,
+    config: SuiteConfig,
+    backend: BackendClient,
+    twilio: TwilioView | None = None,
+    expired_backend: BackendClient | None = None,
+    capabilities: set[str] | None = None,
+    capability_report: CapabilityReport | None = None,
+    scope: RunScope | None = None,
+    baseline: Baseline | None = None,
+) -> Result:
+    """Run one check and return its :class:`Result` (baseline applied)."""
+    requirement = check.requirement
+    capabilities = set(capabilities or ())
+    started = time.perf_counter()
+    result = Result(requirement, SKIP, check=check.name)
+    reason = _prerequisite(check, capabilities, capability_report, twilio, expired_backend)
+    if reason is not None:
+        result.summary = reason
+    else:
+        ctx = CheckContext(
+            config=config,
+            requirement=requirement,
+            backend=backend,
+            twilio=twilio,
+            capabilities=capabilities,
+            expired_backend=expired_backend,
+            scope=scope,
+        )
+        failing: Exchange | None = None
+        repro: list[str] | None = None
+        try:
+            check.func(ctx)
+        except UnsendableRequest as unsent:
+            result.status, result.summary = ERROR, f"harness error: {unsent.summary}"
+            failing = unsent.exchange
+        except CheckFailed as failure:
+            result.status, result.summary = FAIL, failure.summary
+            result.expected, result.actual = failure.expected, failure.actual
+            failing = failure.exchange
+            result.detail = _expected_actual(failure, backend.redactor)
+            # a property failure carries its whole sequence (conformance.property.script)
+            sequence = getattr(failure, "detail", None)
+            if isinstance(sequence, str) and sequence:
+                text = backend.redactor.text(sequence)
+                result.detail = text + ("\n" + result.detail if result.detail else "")
+            repro = getattr(failure, "repro", None)
+        except CheckSkipped as skipped:
+            result.status, result.summary = SKIP, skipped.reason
+        except Exception as exc:
+            result.status = ERROR
+            result.summary = f"harness error: {type(exc).__name__}: {exc}"
+            result.detail = backend.redactor.text(traceback.format_exc())
+        else:
+            result.status = PASS
+        problems = ctx.run_cleanups()
+        if problems:
+            text = "\n".join(problems)
+            if result.status == PASS:
+                result.status = ERROR
+                result.summary = f"the check passed but its {problems[0]}"
+            result.detail = (result.detail + "\n" if result.detail else "") + text
+        result.exchanges = list(ctx.exchanges)
+        result.notes = [backend.redactor.text(note) for note in ctx.notes]
+        if result.status in (FAIL, ERROR):
+            result.exchange = failing or (ctx.exchanges[-1] if ctx.exchanges else None)
+            result.repro = repro or _repro(ctx.exchanges, result.exchange)
+        result.summary = backend.redactor.text(result.summary)
+    result.duration_s = time.perf_counter() - started
+    result.baseline = bool(baseline is not None and requirement.id in baseline)
+    return result
+
+
+def _prerequisite(
+    check: Check,
+    capabilities: set[str],
+    report: CapabilityReport | None,
+    twilio: TwilioView | None,
+    expired_backend: BackendClient | None,
+) -> str | None:
+    capability = check.requirement.capability
+    if capability and capability not in capabilities:
+        evidence = ""
+        if report is not None and capability in report.details:
+            evidence = f" ({report.details[capability]['evidence']})"
+        return f"capability {capability} not declared/detected{evidence}"
+    if check.needs_twilio and twilio is None:
+        return NEEDS_TWILIO
+    if check.needs_expired and expired_backend is None:
+        return NEEDS_EXPIRED
+    return None
+
+
+def _expected_actual(failure: CheckFailed, redactor: Redactor) -> str:
+    import json
+
+    lines = []
+    for label, value in (("expected", failure.expected), ("actual", failure.actual)):
+        if value is None:
+            continue
+        if isinstance(value, str):
+            text = value
+        else:
+            try:
+                text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+            except (TypeError, ValueError):
+                text = repr(value)
+        if len(text) > 3000:
+            text = text[:3000] + f"... ({len(text) - 3000} more characters)"
+        lines.append(f"{label}: {redactor.text(text)}")
+    return "\n".join(lines)
+
+
+def _repro(exchanges: list[Exchange], failing: Exchange | None) -> list[str]:
+    if failing is None:
+        return []
+    position = next((i for i, e in enumerate(exchanges) if e is failing), None)
+    chain = [*exchanges] if position is None else exchanges[: position + 1]
+    if position is None:
+        chain.append(failing)
+    lines = []
+    if len(chain) > _REPRO_LIMIT:
+        lines.append(f"# ({len(chain) - _REPRO_LIMIT} earlier requests of this check omitted)")
+        chain = chain[-_REPRO_LIMIT:]
+    return lines + [exchange.curl() for exchange in chain]
+
+
+# -- the run -------------------------------------------------------------------------------------
+def run(
+    config: SuiteConfig,
+    *,
+    registry: Registry | None = None,
+    embedded: Any = None,
+    on_result: Callable[[Result], None] | None = None,
+    on_start: Callable[[RunReport, list[Check]], None] | None = None,
+) -> RunReport:
+    """Run the suite (see the module docstring) and return the :class:`RunReport`.
+
+    ``registry``: the checks (default: ``conformance.checks``). ``embedded``: an
+    :class:`~conformance.embedded.EmbeddedRun` to run against (default: a fresh one when
+    ``config.backend_url`` is ``None``). ``on_start(report, plan)`` is called once the
+    checks are about to run, ``on_result(result)`` after each check (live progress).
+    """
+    seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
+    config = config.replace(seed=seed)
+    report = RunReport(
+        config=config,
+        seed=seed,
+        backend_url=config.backend_url,
+        twilio_url=config.twilio_url,
+        embedded=config.backend_url is None,
+        versions=versions(),
+    )
+    try:
+        _run(report, config, registry, embedded, on_result, on_start)
+    except HarnessError as exc:
+        report.exit_code, report.reason = 2, str(exc)
+    report.finished_at = datetime.now(UTC)
+    return report
+
+
+def _run(
+    report: RunReport,
+    config: SuiteConfig,
+    registry: Registry | None,
+    embedded: Any,
+    on_result: Callable[[Result], None] | None,
+    on_start: Callable[[RunReport, list[Check]], None] | None,
+) -> None:
+    problems = config.problems()
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise HarnessError(f"bad configuration: {problems[0]}{more}")
+    try:
+        report.baseline = load_baseline(config.baseline_path)
+    except BaselineError as exc:
+        raise HarnessError(str(exc)) from exc
+    if registry is None:
+        try:
+            registry = load_default()
+        except Exception as exc:
+            raise HarnessError(
+                f"could not load the checks (conformance.checks): {type(exc).__name__}: {exc}"
+            ) from exc
+    selected = select(config, all_requirements())
+    selected_ids = {r.id for r in selected}
+    plan = [c for c in registry.registered().values() if c.id in selected_ids]
+    missing = [r for r in selected if r.id not in registry]
+    harness = Harness.open(config, embedded)
+    try:
+        report.backend_url = harness.backend_url
+        report.embedded = harness.embedded is not None
+        if harness.twilio is not None and harness.twilio.url:
+            report.twilio_url = harness.twilio.url
+        harness.wait_ready()
+        harness.preflight()
+        scope = RunScope(config.seed or 0)
+        report.capabilities = resolve(
+            harness.declared_capabilities(),
+            harness.backend(),
+            twilio=harness.twilio,
+            probe_name=lambda: f"{config.name_prefix}capability-probe-{scope.run_id}",
+        )
+        if registry is REGISTRY:
+            report.results.extend(_unregistered(missing))
+        else:
+            report.uncovered = [r.id for r in missing]
+        if on_start is not None:
+            on_start(report, plan)
+        for result in report.results:
+            if on_result is not None:
+                on_result(result)
+        for check in plan:
+            backend, expired = harness.backend(), harness.expired_backend()
+            try:
+                result = execute(
+                    check,
+                    config=config,
+                    backend=backend,
+                    twilio=harness.twilio,
+                    expired_backend=expired,
+                    capabilities=report.capabilities.resolved,
+                    capability_report=report.capabilities,
+                    scope=scope,
+                    baseline=report.baseline,
+                )
+            finally:
+                harness.release(backend, expired)
+            report.results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        harness.close()
+    report.results.sort(key=lambda r: r.requirement.index)
+    report.exit_code, report.reason = exit_status(report.results)
+
+
+def _unregistered(missing: list[Requirement]) -> list[Result]:
+    return [
+        Result(
+            requirement,
+            ERROR,
+            summary="no check is registered for this requirement (conformance.checks is "
+            "incomplete)",
+        )
+        for requirement in missing
+    ]
+
+
+def exit_status(results: list[Result]) -> tuple[int, str]:
+    """``(exit code, one-line reason)`` for a completed run's results."""
+    failed = [r.id for r in results if r.counts_against]
+    if failed:
+        return 1, f"{len(failed)} MUST requirement(s) failed: {', '.join(failed)}"
+    broken = [r.id for r in results if r.status == ERROR and r.level == "MUST"]
+    if broken:
+        return 2, f"{len(broken)} MUST check(s) could not run (harness error): {', '.join(broken)}"
+    passed = sum(1 for r in results if r.status == PASS)
+    warnings = [r.id for r in results if r.warning]
+    baselined = [r.id for r in results if r.status == FAIL and r.baseline]
+    reason = f"every selected MUST requirement passed or was skipped ({passed} passed)"
+    if baselined:
+        reason += f"; {len(baselined)} baselined failure(s): {', '.join(baselined)}"
+    if warnings:
+        reason += f"; {len(warnings)} warning(s): {', '.join(warnings)}"
+    other_errors = [r.id for r in results if r.status == ERROR]
+    if other_errors:
+        reason += f"; {len(other_errors)} SHOULD/MAY check(s) broke: {', '.join(other_errors)}"
+    return 0, reason
+
+
+def versions() -> dict[str, str]:
+    """Versions printed in reports: the suite, the protocol, Python and key libraries."""
+    from importlib import metadata
+
+    from schemas.openapi import PROTOCOL_VERSION
+
+    found = {"protocol": PROTOCOL_VERSION, "python": platform.python_version()}
+    for label, distribution in (
+        ("suite", "live-video-conformance"),
+        ("httpx", "httpx"),
+        ("twilio", "twilio"),
+    ):
+        try:
+            found[label] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            found[label] = "unknown"
+    return found

@@ -1,0 +1,501 @@
+"""Deliberately faulty variants of the reference backend, for proving the checks.
+
+Each :class:`Faulty` is the reference backend with exactly one behaviour swapped, built by a
+factory with the signature :func:`conformance.embedded.start` expects
+(``factory(settings, twilio_http_client) -> app``; it builds the expired twin too). A variant
+either wraps the app's WSGI callable with a middleware that alters some answers, or replaces
+one method of the app's own service objects (:func:`reference_backend.app.backend_of`). The
+reference backend itself is never modified.
+
+``expected`` is the set of requirement IDs the suite must report as failing for the variant
+-- and no other: every other requirement must pass (the acceptance of the checks: each fault
+is caught by the requirement that forbids it, and by nothing else).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+
+from flask import Flask, current_app, request
+from twilio.jwt.access_token.grants import PlaybackGrant, VideoGrant
+
+from reference_backend import create_app
+from reference_backend.app import CLIENT_ENDPOINTS, Backend, backend_of
+from reference_backend.errors import ProtocolError, passcode_incorrect
+from reference_backend.inputs import read_params
+from reference_backend.storage import StreamRecord
+from reference_backend.sync_state import SPEAKERS, user_document
+from reference_backend.tokens import TokenFactory
+
+Factory = Callable[[Any, Any], Flask]
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class Faulty:
+    """One faulty variant: ``name``, what is wrong (``fault``), the requirements that must
+    catch it (``expected``), how to build it (``factory``) and settings ``overrides``."""
+
+    name: str
+    fault: str
+    expected: frozenset[str]
+    factory: Factory
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def reference(settings: Any, client: Any) -> Flask:
+    """The reference backend, unchanged."""
+    return create_app(settings, twilio_http_client=client)
+
+
+def _variant(change: Callable[[Flask, Backend], None]) -> Factory:
+    """A factory building the reference backend and then applying ``change(app, backend)``."""
+
+    def factory(settings: Any, client: Any) -> Flask:
+        app = reference(settings, client)
+        change(app, backend_of(app))
+        return app
+
+    return factory
+
+
+def _current() -> Backend:
+    return backend_of(current_app)  # type: ignore[arg-type]
+
+
+# -- WSGI plumbing ------------------------------------------------------------------------------
+def _buffered(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run ``app`` and collect its answer: ``(status line, headers, body)``."""
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured["status"], captured["headers"] = status, list(headers)
+        return lambda data: None
+
+    chunks = app(environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return captured["status"], captured["headers"], body
+
+
+def _answer(
+    start_response: Callable[..., Any], status: str, headers: list[tuple[str, str]], body: bytes
+) -> Iterator[bytes]:
+    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(status, headers)
+    yield body
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The request body; ``environ`` gets a fresh stream with the same bytes."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = BytesIO(body)
+    return body
+
+
+def _replace_body(environ: dict[str, Any], body: bytes) -> None:
+    environ["wsgi.input"] = BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+
+
+def _middleware(app: Flask, wrap: Callable[[WSGIApp], WSGIApp]) -> None:
+    app.wsgi_app = wrap(app.wsgi_app)  # type: ignore[method-assign]
+
+
+# -- 1. remove-speaker without the passcode check (the original's bug) --------------------------
+def _remove_speaker_without_auth(app: Flask, backend: Backend) -> None:
+    handler = CLIENT_ENDPOINTS["remove-speaker"]
+
+    def view() -> Any:
+        params = read_params(request, "remove-speaker", form_body=backend.settings.form_body)
+        return handler(_current().streams, params)
+
+    app.view_functions["remove-speaker"] = view
+
+
+# -- 2. error bodies outside the envelope ---------------------------------------------------------
+def _extra_member_in_404s(app: Flask, backend: Backend) -> None:
+    def wrap(inner: WSGIApp) -> WSGIApp:
+        def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            status, headers, body = _buffered(inner, environ)
+            if status.startswith("404"):
+                payload = json.loads(body)
+                payload["code"] = 404
+                body = json.dumps(payload).encode()
+            return _answer(start_response, status, headers, body)
+
+        return middleware
+
+    _middleware(app, wrap)
+
+
+def _plain_text_405s(app: Flask, backend: Backend) -> None:
+    def wrap(inner: WSGIApp) -> WSGIApp:
+        def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            status, headers, body = _buffered(inner, environ)
+            if status.startswith("405"):
+                headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+                headers.append(("Content-Type", "text/plain; charset=utf-8"))
+                body = b"Method Not Allowed"
+            return _answer(start_response, status, headers, body)
+
+        return middleware
+
+    _middleware(app, wrap)
+
+
+# -- 3. a viewer token that grants the room --------------------------------------------------------
+@dataclass(frozen=True)
+class _RoomGrantingTokens(TokenFactory):
+    def viewer(
+        self,
+        identity: str,
+        playback_grant: dict[str, Any],
+        sync_service_sid: str,
+        chat_service_sid: str | None,
+    ) -> str:
+        token = self._token(identity, sync_service_sid, chat_service_sid)
+        token.add_grant(PlaybackGrant(grant=playback_grant))
+        token.add_grant(VideoGrant())  # no room: every room
+        return str(token.to_jwt())
+
+
+def _viewer_token_with_video_grant(app: Flask, backend: Backend) -> None:
+    tokens = backend.streams.tokens
+    backend.streams.tokens = _RoomGrantingTokens(
+        tokens.account_sid, tokens.api_key_sid, tokens.api_key_secret, tokens.ttl
+    )
+
+
+# -- 4. viewer-connected-to-player records nothing ------------------------------------------------
+def _viewer_not_recorded(app: Flask, backend: Backend) -> None:
+    streams = backend.streams
+
+    def viewer_connected(identity: str, stream_name: str) -> dict[str, Any]:
+        streams._live_stream(stream_name, "error getting stream sync client")
+        return {"success": True}
+
+    streams.viewer_connected = viewer_connected  # type: ignore[method-assign]
+
+
+# -- 5. a Twilio write before the 401 --------------------------------------------------------------
+def _writes_before_rejecting(app: Flask, backend: Backend) -> None:
+    guard = backend.guard
+    original = guard.check
+
+    def check(authorization: str | None, client: str) -> None:
+        try:
+            original(authorization, client)
+        except Exception:
+            if request.path == "/create-stream":
+                body = request.get_json(silent=True)
+                name = body.get("stream_name") if isinstance(body, dict) else None
+                if isinstance(name, str) and name:
+                    url = backend.settings.webhook_url("rooms-webhook")
+                    with contextlib.suppress(Exception):  # e.g. the name is taken already
+                        backend.gateway.create_room(name, url)
+            raise
+
+    guard.check = check  # type: ignore[method-assign]
+
+
+# -- 6. hand_raised with JavaScript truthiness ----------------------------------------------------
+def _hand_raised_truthiness(app: Flask, backend: Backend) -> None:
+    def wrap(inner: WSGIApp) -> WSGIApp:
+        def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("PATH_INFO") == "/raise-hand" and "json" in environ.get(
+                "CONTENT_TYPE", ""
+            ):
+                try:
+                    payload = json.loads(_read_body(environ) or b"null")
+                except (ValueError, RecursionError):
+                    payload = None
+                if isinstance(payload, dict) and isinstance(payload.get("hand_raised"), str):
+                    if payload["hand_raised"]:
+                        payload["hand_raised"] = True  # "false" is a non-empty string: true
+                    else:
+                        del payload["hand_raised"]  # "" is falsy: as if absent
+                    _replace_body(environ, json.dumps(payload).encode())
+            return inner(environ, start_response)
+
+        return middleware
+
+    _middleware(app, wrap)
+
+
+# -- 7. a crash (500) instead of 'missing <param>' (the original's TDZ bug) -------------------
+def _missing_parameter_crashes(app: Flask, backend: Backend) -> None:
+    for name in ("viewer-connected-to-player", "raise-hand"):
+        original = app.view_functions[name]
+        required = {
+            "viewer-connected-to-player": ("user_identity", "stream_name"),
+            "raise-hand": ("user_identity", "stream_name", "hand_raised"),
+        }[name]
+
+        def view(original: Callable[[], Any] = original, required: tuple = required) -> Any:
+            backend = _current()
+            backend.guard.check(request.headers.get("Authorization"), request.remote_addr or "")
+            if request.method == "GET":
+                given: Any = request.args
+            elif request.mimetype == "application/x-www-form-urlencoded":
+                given = request.form
+            else:
+                raw = request.get_data(cache=True)
+                try:
+                    given = json.loads(raw) if raw.strip() else {}
+                except (ValueError, RecursionError):
+                    given = None
+            if isinstance(given, dict) or hasattr(given, "getlist"):
+                missing = [p for p in required if p not in given]
+                if missing:
+                    raise ReferenceError(
+                        f"Cannot access 'response' before initialization ({missing})"
+                    )
+            return original()
+
+        app.view_functions[name] = view
+
+
+# -- 8. the original's double-space typo -----------------------------------------------------------
+def _double_space_typo(app: Flask, backend: Backend) -> None:
+    def wrap(inner: WSGIApp) -> WSGIApp:
+        def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            status, headers, body = _buffered(inner, environ)
+            if environ.get("PATH_INFO") == "/send-speaker-invite":
+                body = body.replace(
+                    b"error updating user document", b"error updating user  document"
+                )
+            return _answer(start_response, status, headers, body)
+
+        return middleware
+
+    _middleware(app, wrap)
+
+
+# -- 10. a re-join resets a pending invitation (the original's bug) --------------------------------
+def _rejoin_resets_invitation(app: Flask, backend: Backend) -> None:
+    streams = backend.streams
+    original = streams.join_as_viewer
+
+    def join_as_viewer(identity: str, stream_name: str) -> dict[str, Any]:
+        answer = original(identity, stream_name)
+        room = streams.gateway.find_room(stream_name)
+        record = streams.storage.get_stream(room.sid) if room is not None else None
+        if record is not None:
+            name = user_document(identity)
+            document = streams.gateway.document(record.sync_service_sid, name)
+            if document is not None and document.data != {"speaker_invite": False}:
+                streams.gateway.update_document(
+                    record.sync_service_sid, name, {"speaker_invite": False}, document.revision
+                )
+        return answer
+
+    streams.join_as_viewer = join_as_viewer  # type: ignore[method-assign]
+
+
+# -- 11. webhooks accept unsigned deliveries -------------------------------------------------------
+def _unsigned_webhooks_accepted(app: Flask, backend: Backend) -> None:
+    webhooks = backend.webhooks
+    original = webhooks.verify
+
+    def verify(req: Any, path: str) -> None:
+        if not req.headers.get("X-Twilio-Signature"):
+            return
+        original(req, path)
+
+    webhooks.verify = verify  # type: ignore[method-assign]
+
+
+# -- 12. participant-connected demotes the host ----------------------------------------------------
+def _host_demoted_on_connect(app: Flask, backend: Backend) -> None:
+    webhooks = backend.webhooks
+    original = webhooks._participant_connected
+    gateway = backend.gateway
+
+    def participant_connected(
+        record: StreamRecord, identity: str, participant_sid: str | None
+    ) -> None:
+        original(record, identity, participant_sid)
+        service = record.sync_service_sid
+        if identity == record.host_identity and gateway.map_item(service, SPEAKERS.name, identity):
+            gateway.remove_map_item(service, SPEAKERS.name, identity)
+            gateway.add_map_item(service, SPEAKERS.name, identity, {"host": False})
+
+    webhooks._participant_connected = participant_connected  # type: ignore[method-assign]
+
+
+# -- 13. room-ended cleans nothing up -------------------------------------------------------------
+def _room_ended_ignored(app: Flask, backend: Backend) -> None:
+    backend.webhooks._room_ended = lambda room_sid: None  # type: ignore[method-assign]
+
+
+def _room_ended_leaks_resources(app: Flask, backend: Backend) -> None:
+    storage = backend.storage
+
+    def room_ended(room_sid: str) -> None:
+        storage.delete_stream(room_sid)  # forgets the stream, leaves media and Sync behind
+
+    backend.webhooks._room_ended = room_ended  # type: ignore[method-assign]
+
+
+# -- 14. expiry checked after equality ---------------------------------------------------
+def _expiry_after_equality(app: Flask, backend: Backend) -> None:
+    guard = backend.guard
+    original = guard.check
+    passcode = backend.settings.passcode
+
+    def check(authorization: str | None, client: str) -> None:
+        try:
+            original(authorization, client)
+        except ProtocolError as error:
+            if error.message == "passcode expired" and authorization != passcode:
+                raise passcode_incorrect() from None
+            raise
+
+    guard.check = check  # type: ignore[method-assign]
+
+
+# -- extra: cacheable token answers -----------------------------------------------------
+def _cacheable_tokens(app: Flask, backend: Backend) -> None:
+    @app.after_request
+    def cacheable(response: Any) -> Any:
+        if response.headers.get("Cache-Control") == "no-store":
+            response.headers["Cache-Control"] = "private, max-age=60"
+        return response
+
+
+FAULTY: tuple[Faulty, ...] = (
+    Faulty(
+        "remove-speaker-without-passcode",
+        "remove-speaker does not check the passcode (the original's bug)",
+        frozenset({"AUTH-1", "AUTH-3", "AUTH-4"}),
+        _variant(_remove_speaker_without_auth),
+    ),
+    Faulty(
+        "extra-member-in-404-bodies",
+        'every 404 body has an extra top-level member "code"',
+        frozenset({"ERR-1"}),
+        _variant(_extra_member_in_404s),
+    ),
+    Faulty(
+        "plain-text-405",
+        "405 answers are text/plain",
+        frozenset({"ERR-1"}),
+        _variant(_plain_text_405s),
+    ),
+    Faulty(
+        "viewer-token-grants-the-room",
+        "viewer tokens carry a video grant",
+        frozenset({"TOK-5"}),
+        _variant(_viewer_token_with_video_grant),
+    ),
+    Faulty(
+        "viewer-never-recorded",
+        "viewer-connected-to-player answers success but adds nothing to viewers",
+        frozenset({"FLOW-1"}),
+        _variant(_viewer_not_recorded),
+    ),
+    Faulty(
+        "twilio-write-before-401",
+        "create-stream with a wrong passcode creates the room, then answers 401",
+        frozenset({"AUTH-5"}),
+        _variant(_writes_before_rejecting),
+    ),
+    Faulty(
+        "hand-raised-truthiness",
+        'raise-hand takes JSON strings by JavaScript truthiness ("false" raises the hand)',
+        frozenset({"IN-4"}),
+        _variant(_hand_raised_truthiness),
+    ),
+    Faulty(
+        "missing-parameter-crashes",
+        "viewer-connected-to-player and raise-hand answer 500 for a missing parameter "
+        "(the original's TDZ bug)",
+        frozenset({"IN-2", "IN-3"}),
+        _variant(_missing_parameter_crashes),
+    ),
+    Faulty(
+        "double-space-typo",
+        "send-speaker-invite says 'error updating user  document' (two spaces)",
+        frozenset({"ERR-4", "ERR-6"}),
+        _variant(_double_space_typo),
+    ),
+    Faulty(
+        "day-long-tokens",
+        "tokens live 24 hours",
+        frozenset({"TOK-3"}),
+        reference,
+        {"token_ttl": 86_400},
+    ),
+    Faulty(
+        "rejoin-resets-invitation",
+        "join-stream-as-viewer resets user-<identity> to {speaker_invite: false}",
+        frozenset({"FLOW-3"}),
+        _variant(_rejoin_resets_invitation),
+    ),
+    Faulty(
+        "unsigned-webhooks-accepted",
+        "webhook deliveries without X-Twilio-Signature are processed",
+        frozenset({"WH-1"}),
+        _variant(_unsigned_webhooks_accepted),
+    ),
+    Faulty(
+        "host-demoted-on-connect",
+        "participant-connected overwrites the host's speakers item with {host: false}",
+        frozenset({"FLOW-4"}),
+        _variant(_host_demoted_on_connect),
+    ),
+    Faulty(
+        "room-ended-ignored",
+        "room-ended does nothing: media, Sync service and the stream record stay",
+        frozenset({"ERR-2", "FLOW-8", "FLOW-9", "IDEM-3"}),
+        _variant(_room_ended_ignored),
+    ),
+    Faulty(
+        "room-ended-leaks-resources",
+        "room-ended forgets the stream but leaves its media started and Sync service alive",
+        frozenset({"FLOW-9"}),
+        _variant(_room_ended_leaks_resources),
+    ),
+    Faulty(
+        "expiry-after-equality",
+        "the passcode's equality is checked before its expiry",
+        frozenset({"AUTH-3"}),
+        _variant(_expiry_after_equality),
+    ),
+    Faulty(
+        "cacheable-token-answers",
+        "token answers say Cache-Control: private, max-age=60",
+        frozenset({"SEC-3"}),
+        _variant(_cacheable_tokens),
+    ),
+)
+"""Every faulty variant, with the requirements that must catch it."""
+
+
+def outcome_table(report: Any) -> str:
+    """One line per result that is not a pass: ID, status and summary (for assertion messages)."""
+    lines = [
+        f"{result.id} {result.status}: {result.summary}"
+        for result in report.results
+        if result.status != "pass"
+    ]
+    return "\n".join(lines) or "(every requirement passed)"
+
+
+def by_name(name: str) -> Faulty:
+    return next(item for item in FAULTY if item.name == name)
