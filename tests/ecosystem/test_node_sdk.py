@@ -121,7 +121,7 @@ def node_cache(request: pytest.FixtureRequest) -> Path:
     configured = os.environ.get(CACHE_ENV)
     if configured:
         path = Path(configured)
-    elif request.config.cache is not None:
+    elif getattr(request.config, "cache", None) is not None:
         path = Path(request.config.cache.mkdir("twilio-node"))
     else:  # the cache provider is disabled (-p no:cacheprovider)
         path = Path(tempfile.gettempdir()) / "fake-twilio-node-cache"
