@@ -100,9 +100,29 @@ OPTIONS: tuple[Option, ...] = (
     Option("report_json", ("--report-json",), "str", "write the JSON report", "FILE"),
     Option("junit", ("--junit",), "str", "write a JUnit XML report", "FILE"),
     Option("html", ("--html",), "str", "write an HTML report", "FILE"),
-    Option("max_examples", ("--max-examples",), "int", "examples per property check", "N"),
-    Option("stateful_steps", ("--stateful-steps",), "int", "steps per stateful property", "N"),
-    Option("deadline", ("--deadline",), "float", "deadline per property example (ms)", "MS"),
+    Option("property", ("--property",), "flag", "run only the property-based checks (PROP)"),
+    Option("no_property", ("--no-property",), "flag", "run everything but the PROP checks"),
+    Option(
+        "property_examples",
+        ("--property-examples", "--max-examples"),
+        "int",
+        "examples per property check (default 60)",
+        "N",
+    ),
+    Option(
+        "property_steps",
+        ("--property-steps", "--stateful-steps"),
+        "int",
+        "steps per stateful example (default 12)",
+        "N",
+    ),
+    Option(
+        "property_deadline",
+        ("--property-deadline",),
+        "float",
+        "seconds each property check may explore (default 30)",
+        "S",
+    ),
 )
 _BY_NAME = {option.name: option for option in OPTIONS}
 _FILE_ONLY = {"backend_url"}
@@ -269,6 +289,10 @@ def build_config(
     merged.update(_from_env(environ))
     merged.update(_from_flags(namespace))
     ids, groups = split_selection(merged.get("select", []))
+    if merged.get("property") and merged.get("no_property"):
+        raise UsageError("--property and --no-property exclude each other")
+    if merged.get("property"):
+        groups.add("PROP")
     verbosity = (getattr(namespace, "verbose", None) or 0) - (
         getattr(namespace, "quiet", None) or 0
     )
@@ -282,6 +306,7 @@ def build_config(
         select_ids=ids,
         select_groups=groups,
         select_levels={level.upper() for level in merged.get("level", [])},
+        exclude_groups={"PROP"} if merged.get("no_property") else set(),
         expired_url=merged.get("expired_url"),
         expired_passcode=merged.get("expired_passcode"),
         api_key_secret=merged.get("api_key_secret"),
@@ -298,9 +323,9 @@ def build_config(
         ("consistency_timeout", "consistency_timeout"),
         ("wait", "wait_seconds"),
         ("name_prefix", "name_prefix"),
-        ("max_examples", "max_examples"),
-        ("stateful_steps", "stateful_steps"),
-        ("deadline", "deadline_ms"),
+        ("property_examples", "max_examples"),
+        ("property_steps", "stateful_steps"),
+        ("property_deadline", "property_deadline"),
     ):
         if option in merged:
             setattr(config, field_name, merged[option])

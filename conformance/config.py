@@ -75,8 +75,8 @@ class SuiteConfig:
     report_json: str | None = None
     junit: str | None = None
     html: str | None = None
-    max_examples: int = 25
-    stateful_steps: int = 20
+    max_examples: int = 60
+    stateful_steps: int = 12
     property_deadline: float | None = None
     verbosity: int = 0
 

@@ -15,7 +15,9 @@ code, warnings never fail the session while staying visible (``-rx``); a baselin
 (``--live-baseline``) -> xfail too; a harness error -> failed with "harness error".
 
 Options: ``--live-backend``, ``--live-passcode``, ``--live-twilio``, ``--live-capability``
-(repeatable), ``--live-select`` (repeatable ID or group), ``--live-expired-url``,
+(repeatable), ``--live-select`` (repeatable ID or group), ``--live-property`` /
+``--live-no-property`` and the budgets ``--live-property-examples``, ``--live-property-steps``,
+``--live-property-deadline``, ``--live-expired-url``,
 ``--live-expired-passcode``, ``--live-consistency-timeout``, ``--live-baseline``.
 """
 
@@ -75,6 +77,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the consistency bound in seconds (default 5)",
     )
     group.addoption(
+        "--live-property",
+        dest="live_property",
+        action="store_true",
+        default=False,
+        help="only the property-based checks (PROP)",
+    )
+    group.addoption(
+        "--live-no-property",
+        dest="live_no_property",
+        action="store_true",
+        default=False,
+        help="every check but the property-based ones (PROP)",
+    )
+    for flag, dest, text in (
+        ("--live-property-examples", "live_property_examples", "examples per property check"),
+        ("--live-property-steps", "live_property_steps", "steps per stateful example"),
+        ("--live-property-deadline", "live_property_deadline", "seconds per property check"),
+    ):
+        group.addoption(flag, dest=dest, default=None, metavar="N", help=text)
+    group.addoption(
         "--live-baseline",
         dest="live_baseline",
         default=None,
@@ -107,10 +129,34 @@ def _suite_config(config: pytest.Config) -> Any:
             raise pytest.UsageError(
                 f"--live-consistency-timeout: {timeout!r} is not a number"
             ) from None
+    _property_options(config, suite)
     problems = suite.problems()
     if problems:
         raise pytest.UsageError(f"live-conformance: {problems[0]}")
     return suite
+
+
+def _property_options(config: pytest.Config, suite: Any) -> None:
+    """--live-property / --live-no-property and the property budgets."""
+    if config.getoption("live_property") and config.getoption("live_no_property"):
+        raise pytest.UsageError("--live-property and --live-no-property exclude each other")
+    if config.getoption("live_property"):
+        suite.select_groups.add("PROP")
+    if config.getoption("live_no_property"):
+        suite.exclude_groups.add("PROP")
+    for dest, field_name, kind in (
+        ("live_property_examples", "max_examples", int),
+        ("live_property_steps", "stateful_steps", int),
+        ("live_property_deadline", "property_deadline", float),
+    ):
+        value = config.getoption(dest)
+        if value is None:
+            continue
+        try:
+            setattr(suite, field_name, kind(value))
+        except ValueError:
+            flag = "--" + dest.replace("_", "-")
+            raise pytest.UsageError(f"{flag}: {value!r} is not a number") from None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -22,7 +22,7 @@ from schemas import catalog
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "PROTOCOL.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")
 REQUIREMENTS = schemas.requirements()
-GROUPS = ["AUTH", "ERR", "IN", "RESP", "TOK", "STATE", "FLOW", "IDEM", "SEC", "WH"]
+GROUPS = ["AUTH", "ERR", "IN", "RESP", "TOK", "STATE", "FLOW", "IDEM", "SEC", "WH", "PROP"]
 CAPABILITIES = {None, "form-body", "get-query", "chat", "delete-stream"}
 ID_RE = re.compile(r"\b(" + "|".join(GROUPS) + r")-(\d+)\b")
 BLOCK_RE = re.compile(

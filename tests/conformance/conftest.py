@@ -1,6 +1,7 @@
 """Fixtures of the conformance tests: whole suite runs against embedded backends.
 
-``run_suite(factory=None, **settings)`` runs every check against the reference backend (or a
+``run_suite(factory=None, exclude_groups=None, **settings)`` runs every check (but those of
+``exclude_groups``) against the reference backend (or a
 variant built by ``factory(settings, twilio_http_client)``, see :mod:`faulty`) and a fake
 Twilio, all in this process, and returns the :class:`conformance.runner.RunReport`.
 
@@ -40,7 +41,12 @@ def run_suite() -> Iterator[Callable[..., Any]]:
 
     opened: list[Any] = []
 
-    def run(factory: Callable[..., Any] | None = None, **settings: Any) -> Any:
+    def run(
+        factory: Callable[..., Any] | None = None,
+        *,
+        exclude_groups: set[str] | None = None,
+        **settings: Any,
+    ) -> Any:
         chat_enabled = settings.pop("chat_enabled", True)
         run_embedded = embedded.start(
             chat_enabled=chat_enabled,
@@ -48,7 +54,11 @@ def run_suite() -> Iterator[Callable[..., Any]]:
             **{**TEST_SETTINGS, **settings},
         )
         opened.append(run_embedded)
-        config = SuiteConfig(consistency_timeout=CONSISTENCY_TIMEOUT, seed=20260101)
+        config = SuiteConfig(
+            consistency_timeout=CONSISTENCY_TIMEOUT,
+            seed=20260101,
+            exclude_groups=set(exclude_groups or ()),
+        )
         return runner.run(config, embedded=run_embedded)
 
     yield run

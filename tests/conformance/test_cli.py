@@ -55,7 +55,7 @@ def test_requirements_explain_and_openapi() -> None:
     listing = live("requirements")
     assert listing.returncode == 0
     lines = listing.stdout.splitlines()
-    assert len(lines) == 62 and lines[0].split()[:3] == ["AUTH-1", "MUST", "-"]
+    assert len(lines) == 64 and lines[0].split()[:3] == ["AUTH-1", "MUST", "-"]
     assert any(line.split()[:3] == ["IN-9", "MUST", "form-body"] for line in lines)
     chosen = json.loads(
         live("requirements", "--group", "sec", "--level", "SHOULD", "--json").stdout
@@ -205,7 +205,7 @@ def _assert_everything_passed(report_path: Any, result: Any) -> dict[str, Any]:
     schemas.validate("conformance/report", data)
     not_passed = {r["id"]: r["summary"] for r in data["results"] if r["status"] != "pass"}
     assert not_passed == {}, result.stdout[-4000:]
-    assert len(data["results"]) == 62
+    assert len(data["results"]) == 64
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return data
 
@@ -217,7 +217,7 @@ def test_full_embedded_run_passes_every_requirement(tmp_path: Any) -> None:
     result = live("run", "--report-json", str(report), "--junit", str(junit))
     data = _assert_everything_passed(report, result)
     assert data["summary"]["embedded"] is True
-    assert "total        62      0      0      0" in result.stdout
+    assert "total        64      0      0      0" in result.stdout
     assert result.stderr == ""
 
 

@@ -83,7 +83,7 @@ def toy_backend(passcode: str = "s3cret-passcode") -> Flask:
 
 def test_requirements_load_in_document_order() -> None:
     ids = [r.id for r in all_requirements()]
-    assert len(ids) == 62 and ids[0] == "AUTH-1" and ids[-1] == "WH-4"
+    assert len(ids) == 64 and ids[0] == "AUTH-1" and ids[-1] == "PROP-2"
     assert get("auth-1").level == "MUST" and get("IN-9").capability == "form-body"
     with pytest.raises(KeyError):
         get("NOPE-1")
@@ -107,7 +107,7 @@ def test_registry_rejects_duplicates_and_unknown_ids() -> None:
         ":test_registry_rejects_duplicates_and_unknown_ids.<locals>.first"
     )
     assert reg.get("AUTH-1").doc == "Doc line."
-    assert len(reg.missing()) == 61
+    assert len(reg.missing()) == 63
     assert reg is not REGISTRY
 
 

@@ -103,4 +103,4 @@ def test_bad_options_are_usage_errors(pytester: pytest.Pytester) -> None:
 @pytest.mark.slow
 def test_every_requirement_passes_against_the_embedded_reference(pytester: Any) -> None:
     result = pytester.runpytest("--live-backend", "embedded", "-q")
-    result.assert_outcomes(passed=62)
+    result.assert_outcomes(passed=64)
