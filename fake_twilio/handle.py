@@ -24,6 +24,7 @@ from .core.clock import Clock
 from .core.journal import Journal
 from .core.state import FakeState
 from .core.webhooks import WebhookDispatcher
+from .testing import media_request, sdk_client_for
 
 
 class FakeHandle:
@@ -72,21 +73,9 @@ class FakeHandle:
         API key instead; ``account_sid`` picks another account of the fake (its auth token).
         Raises ``KeyError`` for an account the fake does not know.
         """
-        creds = self.credentials
-        http_client = self._http_client()
-        if account_sid is not None and account_sid != creds.account_sid:
-            account = self.state.accounts.get(account_sid)
-            if account is None:
-                raise KeyError(account_sid)
-            return Client(account.sid, account.auth_token, http_client=http_client)
-        if api_key:
-            return Client(
-                creds.api_key_sid,
-                creds.api_key_secret,
-                account_sid=creds.account_sid,
-                http_client=http_client,
-            )
-        return Client(creds.account_sid, creds.auth_token, http_client=http_client)
+        return sdk_client_for(
+            self.state, self._http_client(), api_key=api_key, account_sid=account_sid
+        )
 
     def media(
         self, method: str, path: str, data: dict[str, Any] | None = None, **client_kwargs: Any
@@ -96,8 +85,6 @@ class FakeHandle:
         Returns the decoded JSON body; raises ``TwilioRestException`` on an error.
         ``client_kwargs`` go to :meth:`client` (``api_key``, ``account_sid``).
         """
-        from .testing import media_request
-
         return media_request(self.client(**client_kwargs), method, path, data)
 
     # -- control plane ---------------------------------------------------------------------

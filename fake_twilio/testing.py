@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import Flask
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from .app import state_of
+from .core.state import FakeState
 from .http_client import WSGITwilioHttpClient
 
 
@@ -19,9 +21,26 @@ def sdk_client(app: Flask, *, api_key: bool = False, account_sid: str | None = N
     With ``api_key=True`` it authenticates with the default API key instead of the auth token.
     With ``account_sid`` it uses that account's credentials (auth token).
     """
-    state = state_of(app)
+    return sdk_client_for(
+        state_of(app), WSGITwilioHttpClient(app), api_key=api_key, account_sid=account_sid
+    )
+
+
+def sdk_client_for(
+    state: FakeState,
+    http_client: TwilioHttpClient | None,
+    *,
+    api_key: bool = False,
+    account_sid: str | None = None,
+) -> Client:
+    """A ``twilio.rest.Client`` with credentials of ``state``, talking through ``http_client``
+    (None: the SDK's default one).
+
+    Default account with its auth token; ``api_key=True`` authenticates with the default API key
+    instead; ``account_sid`` picks another account of the fake (its auth token). Raises
+    ``KeyError`` for an account the fake does not know.
+    """
     creds = state.default_credentials
-    http_client = WSGITwilioHttpClient(app)
     if account_sid is not None and account_sid != creds.account_sid:
         account = state.accounts.get(account_sid)
         if account is None:

@@ -470,6 +470,43 @@ def expect_2xx(ctx: CheckContext, exchange: Exchange, what: str) -> None:
         )
 
 
+def deliver_without_effect(
+    ctx: CheckContext,
+    view: TwilioView,
+    service_sid: str,
+    path: str,
+    form: dict[str, str],
+    before: Any,
+    what: str,
+    changed: str | None = None,
+) -> Exchange:
+    """Deliver ``form`` to the webhook ``path``: it must be acknowledged (2xx) and, once the
+    deliveries settled, leave the Sync state of ``service_sid`` as ``before``.
+
+    ``what`` names the delivery in a failure; ``changed`` is the message when the state moved
+    (by default "<what> changed the state").
+    """
+    exchange = ctx.webhook(path, form)
+    expect_2xx(ctx, exchange, what)
+    settle(ctx)
+    after = sync_snapshot(view, service_sid)
+    expect_unchanged(ctx, before, after, changed or f"{what} changed the state", exchange)
+    return exchange
+
+
+def stream_with_audience(ctx: CheckContext) -> tuple[Any, Any, Any]:
+    """A live stream with a viewer in viewers and raised_hands, and a speaker connected to the
+    room: ``(stream, viewer, speaker)``."""
+    stream = ctx.new_stream()
+    stream.host_connects()
+    viewer = stream.join_viewer()
+    stream.viewer_connected(viewer.identity)
+    stream.raise_hand(viewer.identity, True)
+    speaker = stream.join_speaker()
+    speaker.connect_room()
+    return stream, viewer, speaker
+
+
 # -- secrets and internals ----------------------------------------------------------------------
 _TRACE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Python traceback", re.compile(r"Traceback \(most recent call last\)")),

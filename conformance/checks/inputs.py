@@ -406,21 +406,7 @@ def stream_references_are_limited(ctx: CheckContext) -> None:
     rejected_room_names = [
         (label, value) for label, value in _REJECTED_STREAM_NAMES if label != "a Room SID"
     ]
-    for label, value in rejected_room_names:
-        exchange = ctx.call("remove-speaker", {"user_identity": identity, "room_name": value})
-        expect_failure_message(
-            ctx,
-            exchange,
-            "invalid room_name",
-            status=400,
-            what=f"remove-speaker with a room_name of {label}",
-        )
-    exchange = ctx.call(
-        "remove-speaker", {"user_identity": identity, "room_name": random_room_sid(ctx)}
-    )
-    expect_failure_message(
-        ctx, exchange, "error finding room", what="remove-speaker with the Room SID of no room"
-    )
+    _expect_room_field_checked(ctx, "remove-speaker", "room_name", identity, rejected_room_names)
     rejected_sids = [
         ("a stream name", ctx.unique_name()),
         ("an empty string", ""),
@@ -430,26 +416,36 @@ def stream_references_are_limited(ctx: CheckContext) -> None:
         ("a lower-case prefix", "rm" + _SID_HEX),
         ("another SID type", "IS" + _SID_HEX),
     ]
-    for label, value in rejected_sids:
-        exchange = ctx.call("send-speaker-invite", {"user_identity": identity, "room_sid": value})
-        expect_failure_message(
-            ctx,
-            exchange,
-            "invalid room_sid",
-            status=400,
-            what=f"send-speaker-invite with a room_sid of {label}",
-        )
-    exchange = ctx.call(
-        "send-speaker-invite", {"user_identity": identity, "room_sid": random_room_sid(ctx)}
-    )
-    expect_failure_message(
-        ctx, exchange, "error finding room", what="send-speaker-invite with the Room SID of no room"
-    )
+    _expect_room_field_checked(ctx, "send-speaker-invite", "room_sid", identity, rejected_sids)
     long_name = _accepted_stream_names(ctx)[0][1]
     if ctx.twilio is not None or ctx.has("delete-stream"):
         stream = ctx.new_stream(name=long_name)
         if stream.name != long_name:
             ctx.fail(f"a stream named with 128 characters was created as {stream.name!r}")
+
+
+def _expect_room_field_checked(
+    ctx: CheckContext,
+    endpoint: str,
+    field: str,
+    identity: str,
+    rejected: list[tuple[str, str]],
+) -> None:
+    """``endpoint`` refuses each of ``rejected`` (label, value) as ``field`` with 400
+    'invalid <field>', and a well-formed Room SID of no room with 'error finding room'."""
+    for label, value in rejected:
+        exchange = ctx.call(endpoint, {"user_identity": identity, field: value})
+        expect_failure_message(
+            ctx,
+            exchange,
+            f"invalid {field}",
+            status=400,
+            what=f"{endpoint} with a {field} of {label}",
+        )
+    exchange = ctx.call(endpoint, {"user_identity": identity, field: random_room_sid(ctx)})
+    expect_failure_message(
+        ctx, exchange, "error finding room", what=f"{endpoint} with the Room SID of no room"
+    )
 
 
 # -- IN-7 --------------------------------------------------------------------------------------

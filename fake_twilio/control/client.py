@@ -9,14 +9,18 @@ equivalent (a WSGI app cannot be sent over the wire).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
 from ..core.errors import TwilioError
+from ..core.journal import JournalFilter
 
 DEFAULT_TIMEOUT = 30.0
+# Filter fields whose query parameter has another name than the keyword argument.
+QUERY_NAMES = {"account_sid": "account"}
 
 
 class ControlClient:
@@ -247,26 +251,10 @@ class ControlClient:
         self._call("DELETE", "/faults")
 
     # -- journal --------------------------------------------------------------------------
-    def requests(
-        self,
-        *,
-        since: int = 0,
-        account_sid: str | None = None,
-        product: str | None = None,
-        method: str | None = None,
-        path_contains: str | None = None,
-        writes_only: bool = False,
-        status: int | None = None,
-    ) -> list[dict[str, Any]]:
-        query = {
-            "since": since or None,
-            "account": account_sid,
-            "product": product,
-            "method": method,
-            "path_contains": path_contains,
-            "writes_only": writes_only or None,
-            "status": status,
-        }
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """Journal entries, filtered by the fields of :class:`JournalFilter` (as in-process)."""
+        wanted = asdict(JournalFilter(**filters))  # an unknown filter fails here, as in-process
+        query = {QUERY_NAMES.get(name, name): value for name, value in wanted.items()}
         return self._call("GET", "/requests", query=query)["requests"]
 
     def mark(self) -> int:

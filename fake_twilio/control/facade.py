@@ -127,28 +127,11 @@ class FakeControl(SimulatedClients):
         self._faults.clear()
 
     # -- journal --------------------------------------------------------------------------
-    def requests(
-        self,
-        *,
-        since: int = 0,
-        account_sid: str | None = None,
-        product: str | None = None,
-        method: str | None = None,
-        path_contains: str | None = None,
-        writes_only: bool = False,
-        status: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """Journal entries (every product request answered), oldest first, filtered."""
-        entries = self.state.journal.entries(
-            since=since,
-            account_sid=account_sid,
-            product=product,
-            method=method,
-            path_contains=path_contains,
-            writes_only=writes_only,
-            status=status,
-        )
-        return [entry.as_dict() for entry in entries]
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """Journal entries (every product request answered), oldest first, filtered by the
+        fields of :class:`~fake_twilio.core.journal.JournalFilter` (``since``, ``account_sid``,
+        ``product``, ``method``, ``path_contains``, ``writes_only``, ``status``)."""
+        return [entry.as_dict() for entry in self.state.journal.entries(**filters)]
 
     def mark(self) -> int:
         """The latest journal sequence number: pass it as ``since`` to see what came after."""

@@ -6,7 +6,7 @@ and every wrong value is a 400 with code 20001 whose message names the field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import request
@@ -62,25 +62,27 @@ class Fields:
         return value
 
     def int(self, name: str, *, required: bool = False, minimum: int | None = None) -> int | None:
-        value = self._values.get(name)
-        if value is None or value == "":
-            if required:
-                raise _error(f"Missing required field {name}")
-            return None
-        if self._query and isinstance(value, str):
-            try:
-                value = int(value)
-            except ValueError:
-                raise _error(f"Invalid field {name}: {value!r} is not an integer") from None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _error(f"Invalid field {name}: must be an integer")
-        if minimum is not None and value < minimum:
-            raise _error(f"Invalid field {name}: must be at least {minimum}")
-        return value
+        return self._numeric(name, int, (int,), "an integer", required=required, minimum=minimum)
 
     def number(
         self, name: str, *, required: bool = False, minimum: float | None = None
     ) -> float | None:
+        return self._numeric(
+            name, float, (int, float), "a number", required=required, minimum=minimum
+        )
+
+    def _numeric(
+        self,
+        name: str,
+        parse: Callable[[str], Any],
+        kinds: tuple[type, ...],
+        noun: str,
+        *,
+        required: bool,
+        minimum: float | None,
+    ) -> Any:
+        """The one rule for numbers: in a query string parsed from text with ``parse``, in JSON
+        one of ``kinds`` (never a boolean); at least ``minimum`` when given."""
         value = self._values.get(name)
         if value is None or value == "":
             if required:
@@ -88,11 +90,11 @@ class Fields:
             return None
         if self._query and isinstance(value, str):
             try:
-                value = float(value)
+                value = parse(value)
             except ValueError:
-                raise _error(f"Invalid field {name}: {value!r} is not a number") from None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _error(f"Invalid field {name}: must be a number")
+                raise _error(f"Invalid field {name}: {value!r} is not {noun}") from None
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise _error(f"Invalid field {name}: must be {noun}")
         if minimum is not None and value < minimum:
             raise _error(f"Invalid field {name}: must be at least {minimum}")
         return value

@@ -33,6 +33,34 @@ class JournalEntry:
         return asdict(self)
 
 
+@dataclass(frozen=True, kw_only=True)
+class JournalFilter:
+    """Which journal entries to list: every field left at its default matches everything.
+
+    The one definition of the journal's filters: :meth:`Journal.entries`, ``FakeControl.requests``
+    and ``ControlClient.requests`` all take these fields as keyword arguments.
+    """
+
+    since: int = 0
+    account_sid: str | None = None
+    product: str | None = None
+    method: str | None = None
+    path_contains: str | None = None
+    writes_only: bool = False
+    status: int | None = None
+
+    def matches(self, entry: JournalEntry) -> bool:
+        return (
+            entry.seq > self.since
+            and (not self.account_sid or entry.account_sid == self.account_sid)
+            and (not self.product or entry.product == self.product)
+            and (not self.method or entry.method == self.method.upper())
+            and (not self.path_contains or self.path_contains in entry.path)
+            and (not self.writes_only or entry.method in WRITE_METHODS)
+            and (self.status is None or entry.status == self.status)
+        )
+
+
 class Journal:
     def __init__(self, max_entries: int = 100_000) -> None:
         self._lock = threading.Lock()
@@ -53,37 +81,13 @@ class Journal:
         with self._lock:
             return self._entries[-1].seq if self._entries else 0
 
-    def entries(
-        self,
-        *,
-        since: int = 0,
-        account_sid: str | None = None,
-        product: str | None = None,
-        method: str | None = None,
-        path_contains: str | None = None,
-        writes_only: bool = False,
-        status: int | None = None,
-    ) -> list[JournalEntry]:
+    def entries(self, **filters: Any) -> list[JournalEntry]:
+        """The entries, oldest first, that match ``filters`` (the fields of
+        :class:`JournalFilter`; an unknown name is a ``TypeError``)."""
+        wanted = JournalFilter(**filters)
         with self._lock:
             snapshot = list(self._entries)
-        result = []
-        for entry in snapshot:
-            if entry.seq <= since:
-                continue
-            if account_sid and entry.account_sid != account_sid:
-                continue
-            if product and entry.product != product:
-                continue
-            if method and entry.method != method.upper():
-                continue
-            if path_contains and path_contains not in entry.path:
-                continue
-            if writes_only and entry.method not in WRITE_METHODS:
-                continue
-            if status is not None and entry.status != status:
-                continue
-            result.append(entry)
-        return result
+        return [entry for entry in snapshot if wanted.matches(entry)]
 
     def clear(self) -> None:
         with self._lock:

@@ -4,9 +4,7 @@ shapes and OpenAPI document, and the Python facade's clock, journal, reset and s
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,10 +13,8 @@ import requests
 from flask import Flask
 from openapi_spec_validator import validate as validate_openapi
 from twilio.base.exceptions import TwilioRestException
-from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VideoGrant
 from twilio.rest import Client
-from werkzeug.serving import make_server
 
 import schemas
 from fake_twilio import DEFAULT_ACCOUNT_SID, TwilioError, create_app, state_of
@@ -28,41 +24,9 @@ from fake_twilio.core.state import FakeState
 from fake_twilio.http_client import FakeServerHttpClient
 from fake_twilio.testing import sdk_client
 
+from .support import access_token, serve
+
 ERROR_KEYS = {"code", "message", "more_info", "status"}
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; stop it afterwards."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app()
-
-
-@pytest.fixture
-def state(app: Flask) -> FakeState:
-    return state_of(app)
-
-
-@pytest.fixture
-def control(state: FakeState) -> FakeControl:
-    return FakeControl(state)
-
-
-@pytest.fixture
-def client(app: Flask) -> Client:
-    return sdk_client(app)
 
 
 @pytest.fixture
@@ -72,17 +36,6 @@ def served(app: Flask) -> Iterator[tuple[str, ControlClient, Client]]:
     with serve(app) as url, ControlClient(url) as control:
         sdk = Client(creds.account_sid, creds.auth_token, http_client=FakeServerHttpClient(url))
         yield url, control, sdk
-
-
-def video_token(state: FakeState, identity: str, room: str | None = None) -> str:
-    creds = state.default_credentials
-    return AccessToken(
-        creds.account_sid,
-        creds.api_key_sid,
-        creds.api_key_secret,
-        grants=[VideoGrant(room=room)],
-        identity=identity,
-    ).to_jwt()
 
 
 def twilio_error(call: Any) -> TwilioError:
@@ -154,19 +107,25 @@ def test_clock_over_http(served: Any) -> None:
 def test_connect_to_room_over_http(served: Any, state: FakeState) -> None:
     _, control, sdk = served
     room = sdk.video.v1.rooms.create(unique_name="standup")
-    participant = control.connect_to_room(video_token(state, "alice", "standup"), "standup")
+    participant = control.connect_to_room(
+        access_token(state, VideoGrant(room="standup")), "standup"
+    )
     schemas.validate("twilio/room-participant", participant)
     assert participant["room_sid"] == room.sid
     assert [p.identity for p in sdk.video.v1.rooms(room.sid).participants.list()] == ["alice"]
     error = twilio_error(
-        lambda: control.connect_to_room(video_token(state, "bob", "other"), "standup")
+        lambda: control.connect_to_room(
+            access_token(state, VideoGrant(room="other"), identity="bob"), "standup"
+        )
     )
     assert (error.code, error.status) == (20106, 401)
     assert control.disconnect_from_room("standup", "alice")["status"] == "disconnected"
     assert control.complete_room("standup")["status"] == "completed"
-    error = twilio_error(lambda: control.connect_to_room(video_token(state, "c"), room.sid))
+    error = twilio_error(
+        lambda: control.connect_to_room(access_token(state, VideoGrant(), identity="c"), room.sid)
+    )
     assert (error.code, error.status) == (53118, 400)
-    verified = control.verify_token(video_token(state, "dave"))
+    verified = control.verify_token(access_token(state, VideoGrant(), identity="dave"))
     assert verified["identity"] == "dave"
 
 
@@ -261,13 +220,7 @@ def test_product_errors_pass_through(app: Flask) -> None:
 
 # -- the Python facade ---------------------------------------------------------------------------
 def test_freeze_and_advance_make_a_token_expire(control: FakeControl, state: FakeState) -> None:
-    token = AccessToken(
-        state.default_credentials.account_sid,
-        state.default_credentials.api_key_sid,
-        state.default_credentials.api_key_secret,
-        identity="alice",
-        ttl=600,
-    ).to_jwt()
+    token = access_token(state, ttl=600)
     frozen = control.freeze()
     assert control.now() == frozen
     assert control.verify_token(token)["identity"] == "alice"
@@ -308,7 +261,9 @@ def test_journal_after_a_refused_token_no_write(
     client.video.v1.rooms.create(unique_name="r")
     mark = control.mark()
     with pytest.raises(TwilioError):
-        control.connect_to_room(video_token(state, "a", room="elsewhere"), "r")
+        control.connect_to_room(
+            access_token(state, VideoGrant(room="elsewhere"), identity="a"), "r"
+        )
     client.video.v1.rooms("r").fetch()
     assert control.requests(since=mark, writes_only=True) == []
     assert [e["method"] for e in control.requests(since=mark)] == ["GET"]

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import requests
 from flask import Flask
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
-from werkzeug.serving import make_server
 
 from fake_twilio import TwilioError, create_app, state_of
 from fake_twilio.control import ControlClient, FakeControl
@@ -21,34 +18,7 @@ from fake_twilio.core.faults import FaultInjector
 from fake_twilio.http_client import FakeServerHttpClient
 from fake_twilio.testing import sdk_client
 
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app()
-
-
-@pytest.fixture
-def control(app: Flask) -> FakeControl:
-    return FakeControl(state_of(app))
-
-
-@pytest.fixture
-def client(app: Flask) -> Client:
-    return sdk_client(app)
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; stop it afterwards."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+from .support import serve
 
 
 def rest_error(call) -> TwilioRestException:  # type: ignore[no-untyped-def]

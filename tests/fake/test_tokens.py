@@ -6,6 +6,7 @@ malformed cases, hand-built with PyJWT); resources are created through the real 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,34 +20,16 @@ from twilio.jwt.access_token.grants import ChatGrant, PlaybackGrant, SyncGrant, 
 from twilio.rest import Client
 
 import schemas
-from fake_twilio import TwilioError, create_app, state_of
+from fake_twilio import TwilioError
 from fake_twilio.control import FakeControl
 from fake_twilio.core.accounts import Credentials
 from fake_twilio.core.state import FakeState
 from fake_twilio.testing import media_request, sdk_client
 from fake_twilio.tokens import VerifiedToken, verify_access_token
 
+from .support import access_token
+
 Mint = Callable[..., str]
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app()
-
-
-@pytest.fixture
-def state(app: Flask) -> FakeState:
-    return state_of(app)
-
-
-@pytest.fixture
-def control(state: FakeState) -> FakeControl:
-    return FakeControl(state)
-
-
-@pytest.fixture
-def client(app: Flask) -> Client:
-    return sdk_client(app)
 
 
 @pytest.fixture
@@ -55,21 +38,9 @@ def creds(state: FakeState) -> Credentials:
 
 
 @pytest.fixture
-def mint(creds: Credentials) -> Mint:
+def mint(state: FakeState) -> Mint:
     """A token from the official AccessToken class with the default API key."""
-
-    def make(*grants: Any, identity: str | None = "alice", **options: Any) -> str:
-        token = AccessToken(
-            creds.account_sid,
-            creds.api_key_sid,
-            creds.api_key_secret,
-            grants=list(grants),
-            identity=identity,
-            **options,
-        )
-        return token.to_jwt()
-
-    return make
+    return functools.partial(access_token, state)
 
 
 def raw_token(

@@ -9,23 +9,21 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask, request
-from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import SyncGrant, VideoGrant
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from werkzeug.serving import make_server
 
 from fake_twilio import TwilioError, create_app, state_of
 from fake_twilio.config import FakeConfig
 from fake_twilio.control import ControlClient, FakeControl
 from fake_twilio.core.state import FakeState
 from fake_twilio.testing import sdk_client
+
+from .support import access_token, serve
 
 HOOKS = "https://hooks.example.test"
 
@@ -60,51 +58,6 @@ class Receiver:
             return [hook["form"].get(field, "") for hook in self.received]
 
 
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; stop it afterwards."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app()
-
-
-@pytest.fixture
-def state(app: Flask) -> FakeState:
-    return state_of(app)
-
-
-@pytest.fixture
-def control(state: FakeState) -> FakeControl:
-    return FakeControl(state)
-
-
-@pytest.fixture
-def client(app: Flask) -> Client:
-    return sdk_client(app)
-
-
-def token(state: FakeState, identity: str, *grants: Any) -> str:
-    creds = state.default_credentials
-    return AccessToken(
-        creds.account_sid,
-        creds.api_key_sid,
-        creds.api_key_secret,
-        grants=list(grants),
-        identity=identity,
-    ).to_jwt()
-
-
 def assert_signed(state: FakeState, hooks: list[dict[str, Any]]) -> None:
     validator = RequestValidator(state.default_credentials.auth_token)
     for hook in hooks:
@@ -114,8 +67,8 @@ def assert_signed(state: FakeState, hooks: list[dict[str, Any]]) -> None:
 
 def room_lifecycle(control: FakeControl, client: Client, state: FakeState, url: str) -> str:
     room = client.video.v1.rooms.create(unique_name="live", status_callback=url)
-    control.connect_to_room(token(state, "alice", VideoGrant()), "live")
-    control.connect_to_room(token(state, "bob", VideoGrant()), "live")
+    control.connect_to_room(access_token(state, VideoGrant()), "live")
+    control.connect_to_room(access_token(state, VideoGrant(), identity="bob"), "live")
     control.disconnect_from_room("live", "alice")
     control.complete_room("live")
     return room.sid
@@ -231,7 +184,7 @@ def test_sync_reachability_webhooks(control: FakeControl, client: Client, state:
         webhook_url=f"{HOOKS}/sync",
         reachability_webhooks_enabled=True,
     )
-    endpoint = control.connect_to_sync(token(state, "alice", SyncGrant(service_sid=service.sid)))
+    endpoint = control.connect_to_sync(access_token(state, SyncGrant(service_sid=service.sid)))
     control.disconnect_from_sync(service.sid, "alice", endpoint["endpoint_id"])
     assert receiver.events("EventType") == ["endpoint_connected", "endpoint_disconnected"]
     assert receiver.events("Identity") == ["alice", "alice"]
@@ -252,7 +205,7 @@ def test_sync_disconnect_is_debounced_on_the_fake_clock(
         reachability_debouncing_enabled=True,
         reachability_debouncing_window=5000,
     )
-    control.connect_to_sync(token(state, "alice", SyncGrant(service_sid=service.sid)))
+    control.connect_to_sync(access_token(state, SyncGrant(service_sid=service.sid)))
     control.disconnect_from_sync(service.sid, "alice")
     assert receiver.events("EventType") == ["endpoint_connected"]
     control.advance(4.9)

@@ -271,6 +271,16 @@ class Answer:
     text: str = ""
 
 
+def _answer(response: Any, elapsed: float) -> Answer:
+    """What the backend answered (a Flask test response), its JSON body decoded when it is JSON."""
+    text = response.get_data(as_text=True)
+    try:
+        payload = json.loads(text) if text else None
+    except ValueError:
+        payload = None
+    return Answer(response.status_code, payload, dict(response.headers), elapsed, text)
+
+
 class BackendRig:
     """A reference backend (in-process Flask app) using a fake Twilio.
 
@@ -331,13 +341,7 @@ class BackendRig:
             headers=sent,
             environ_base={"REMOTE_ADDR": remote_addr},
         )
-        elapsed = time.perf_counter() - started
-        text = response.get_data(as_text=True)
-        try:
-            payload = json.loads(text) if text else None
-        except ValueError:
-            payload = None
-        return Answer(response.status_code, payload, dict(response.headers), elapsed, text)
+        return _answer(response, time.perf_counter() - started)
 
     def deliver(self, held: Held) -> Answer:
         """Deliver a (held, maybe altered) webhook to the backend as the fake would."""
@@ -349,13 +353,7 @@ class BackendRig:
             base_url=held.base_url,
             query_string=held.query,
         )
-        elapsed = time.perf_counter() - started
-        text = response.get_data(as_text=True)
-        try:
-            payload = json.loads(text) if text else None
-        except ValueError:
-            payload = None
-        return Answer(response.status_code, payload, dict(response.headers), elapsed, text)
+        return _answer(response, time.perf_counter() - started)
 
     def stream(self, name: str, host: str = "alice") -> dict[str, Any]:
         """create-stream; the success body (asserts success)."""
