@@ -2,7 +2,9 @@
 
 Routing works two ways into the same views: by path prefix (``/video/v1/Rooms``) and by Host
 header (``Host: video.twilio.com`` or any ``video.<edge>.<region>.twilio.com`` with path
-``/v1/Rooms``), the latter rewritten to the former by :class:`HostDispatch`.
+``/v1/Rooms``), the latter rewritten to the former by :class:`HostDispatch`. Path values are
+percent-encoded segments as Twilio takes them (``Permissions/a%2Fb`` is identity ``a/b``):
+:mod:`.core.segments` says how they survive the server's decoding.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from .core.faults import (
     DropConnectionMiddleware,
     DroppedConnection,
 )
-from .core.http import STATE_KEY
+from .core.http import SENT_PATH_KEY, STATE_KEY, path_sent
+from .core.segments import SegmentConverter, SegmentsConverter, path_as_sent, routing_path
 from .core.state import FakeState
 from .products import PRODUCTS
 
@@ -38,18 +41,25 @@ HOST_RE = re.compile(
 
 
 class HostDispatch:
-    """WSGI middleware routing by Host header.
+    """WSGI middleware: routes by Host header, and from the path as the client sent it.
 
     ``Host: <product>[...].twilio.com`` with path ``/v1/...`` becomes ``/<product>/v1/...``.
+    ``PATH_INFO`` is rebuilt from the raw, percent-encoded path (:func:`path_as_sent`) so that
+    an encoded ``/`` or ``%`` stays inside its segment (:func:`routing_path`); the URL map's
+    converters decode it for the view. The raw path (with the product prefix) is kept in
+    ``environ[SENT_PATH_KEY]`` for the journal and fault rules.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        sent = path_as_sent(environ)
         match = HOST_RE.match(environ.get("HTTP_HOST", ""))
         if match:
-            environ["PATH_INFO"] = "/" + match.group(1).lower() + environ.get("PATH_INFO", "")
+            sent = "/" + match.group(1).lower() + sent
+        environ["PATH_INFO"] = routing_path(sent)
+        environ[SENT_PATH_KEY] = sent
         return self.app(environ, start_response)
 
 
@@ -64,6 +74,8 @@ def create_app(config: FakeConfig | None = None, *, state: FakeState | None = No
         state.webhooks.rewrites.set(config.webhook_rewrites)
     app = Flask("fake_twilio")
     app.url_map.merge_slashes = False  # "//" in a path is a Twilio 404, never a 308 redirect
+    app.url_map.converters["default"] = SegmentConverter  # "a%2Fb" is one segment, "a/b"
+    app.url_map.converters["path"] = SegmentsConverter
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
@@ -117,7 +129,7 @@ def _before() -> None:
     g.account_sid = state.accounts.resolve_basic(request.headers.get("Authorization"))
     faults = state.extensions.get("faults")
     if faults is not None:
-        faults.apply(g.product, request.method, request.path, g.account_sid)
+        faults.apply(g.product, request.method, path_sent(), g.account_sid)
 
 
 def _state() -> FakeState:
@@ -138,7 +150,7 @@ def _after(response: Response) -> Response:
         account_sid=getattr(g, "account_sid", None),
         product=product or request.path.split("/")[1],
         method=request.method,
-        path=request.path,
+        path=path_sent(),
         query={k: request.args.getlist(k) for k in request.args},
         form=_form_for_journal(),
         status=response.status_code,

@@ -114,14 +114,21 @@ def _environ_key(header: str) -> str | None:
 
 
 def build_environ(request: requests.PreparedRequest) -> dict[str, Any]:
-    """A PEP 3333 environ for ``request`` (what a server would hand the app)."""
+    """A PEP 3333 environ for ``request`` (what a server would hand the app).
+
+    Like werkzeug's and gunicorn's servers it also gives the raw request target as
+    ``RAW_URI`` and ``REQUEST_URI``: ``PATH_INFO`` is percent-decoded, and only the raw path
+    tells an encoded ``/`` inside a segment from a separator (see :mod:`.core.segments`).
+    """
     scheme, _, rest = (request.url or "").partition("://")
     netloc, slash, target = rest.partition("/")
-    path, _, query = (slash + target).partition("?")
-    path = path.partition("#")[0] or "/"
+    raw_path, _, query = (slash + target).partition("?")
+    raw_path = raw_path.partition("#")[0] or "/"
     query = query.partition("#")[0]
+    path = raw_path
     if "%" in path:
         path = unquote_to_bytes(path).decode("latin-1")
+    raw_target = raw_path + ("?" + query if query else "")
     host, _, port = netloc.partition(":")
     body = request.body or b""
     if isinstance(body, str):
@@ -134,6 +141,8 @@ def build_environ(request: requests.PreparedRequest) -> dict[str, Any]:
             "REQUEST_METHOD": (request.method or "GET").upper(),
             "PATH_INFO": path,
             "QUERY_STRING": query,
+            "RAW_URI": raw_target,
+            "REQUEST_URI": raw_target,
             "SERVER_NAME": host or "localhost",
             "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
             "HTTP_HOST": netloc,

@@ -9,6 +9,9 @@ Video, Sync and Conversations use the SDK's typed resources; Media v1 (PlayerStr
 MediaProcessors, PlaybackGrants) is reached with ``client.request`` on
 ``https://media.twilio.com/v1`` because current SDKs no longer ship it. Which Twilio answers
 is decided only by the ``http_client`` given (real Twilio, a fake server, or a fake in-process).
+
+The SDK formats path parameters into its URLs as they are, so every name, key or identity that
+goes into a URL path passes through :func:`path_segment` first (SIDs are safe as they are).
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from twilio.http import HttpClient
 from twilio.rest import Client
 
 from .twilio_http import TwilioFailure, failure_from, failure_from_response
 
-__all__ = ["Document", "Room", "TwilioGateway"]
+__all__ = ["Document", "Room", "TwilioGateway", "path_segment"]
 
 MEDIA_BASE = "https://media.twilio.com/v1"
 MEDIA_EXTENSION = "video-composer-v2"
@@ -47,6 +51,20 @@ class Room:
 class Document:
     data: dict[str, Any]
     revision: str
+
+
+def path_segment(value: str) -> str:
+    """``value`` as exactly one percent-encoded URL path segment, as Twilio decodes it.
+
+    The twilio SDK puts path parameters into the URI unquoted, so an identity ``a/b`` would
+    add a segment, ``?x`` and ``#`` would end the path, and ``requests`` would drop a ``.``
+    or ``..`` segment (dot-segment removal). Everything but unreserved characters is
+    encoded; a segment that is only dots gets ``%2E`` (``quote`` leaves dots alone).
+    """
+    encoded = quote(value, safe="")
+    if encoded in (".", ".."):
+        return encoded.replace(".", "%2E")
+    return encoded
 
 
 @contextmanager
@@ -131,7 +149,7 @@ class TwilioGateway:
 
     def find_room(self, name_or_sid: str) -> Room | None:
         """The room (a name resolves only among in-progress rooms), or None."""
-        room = _found(lambda: self.client.video.v1.rooms(name_or_sid).fetch())
+        room = _found(lambda: self.client.video.v1.rooms(path_segment(name_or_sid)).fetch())
         return None if room is None else Room(room.sid, room.unique_name, room.status)
 
     def complete_room(self, room_sid: str) -> bool:
@@ -147,7 +165,8 @@ class TwilioGateway:
 
     def disconnect_participant(self, room: str, identity: str) -> bool:
         """Disconnect the connected participant ``identity``; ``False`` when there is none."""
-        participant = self.client.video.v1.rooms(room).participants(identity)
+        room_context = self.client.video.v1.rooms(path_segment(room))
+        participant = room_context.participants(path_segment(identity))
         return _removed(lambda: participant.update(status="disconnected"))
 
     def connected_participants(self, room_sid: str, identity: str) -> list[str]:
@@ -165,6 +184,7 @@ class TwilioGateway:
 
     # -- Media v1 ---------------------------------------------------------------------------
     def _media(self, method: str, path: str, data: dict[str, str] | None = None) -> dict[str, Any]:
+        """A raw Media v1 call; ``path`` is built with :func:`path_segment` for every value."""
         url = MEDIA_BASE + path
         with _twilio():
             response = self.client.request(method, url, data=data)
@@ -202,16 +222,18 @@ class TwilioGateway:
         return str(payload["sid"])
 
     def end_player_streamer(self, sid: str) -> bool:
-        return _removed(lambda: self._media("POST", f"/PlayerStreamers/{sid}", {"Status": "ended"}))
+        path = f"/PlayerStreamers/{path_segment(sid)}"
+        return _removed(lambda: self._media("POST", path, {"Status": "ended"}))
 
     def end_media_processor(self, sid: str) -> bool:
-        return _removed(lambda: self._media("POST", f"/MediaProcessors/{sid}", {"Status": "ended"}))
+        path = f"/MediaProcessors/{path_segment(sid)}"
+        return _removed(lambda: self._media("POST", path, {"Status": "ended"}))
 
     def create_playback_grant(self, player_streamer_sid: str) -> dict[str, Any]:
         """A PlaybackGrant for the stream; returns its opaque ``grant`` object."""
         payload = self._media(
             "POST",
-            f"/PlayerStreamers/{player_streamer_sid}/PlaybackGrant",
+            f"/PlayerStreamers/{path_segment(player_streamer_sid)}/PlaybackGrant",
             {"AccessControlAllowOrigin": "*"},
         )
         grant = payload.get("grant")
@@ -250,24 +272,26 @@ class TwilioGateway:
         return _created(lambda: maps.create(unique_name=name))
 
     def grant_map_read(self, service_sid: str, map_name: str, identity: str) -> None:
-        sync_map = self.client.sync.v1.services(service_sid).sync_maps(map_name)
+        sync_map = self.client.sync.v1.services(service_sid).sync_maps(path_segment(map_name))
+        permission = sync_map.sync_map_permissions(path_segment(identity))
         with _twilio():
-            sync_map.sync_map_permissions(identity).update(read=True, write=False, manage=False)
+            permission.update(read=True, write=False, manage=False)
 
     def add_map_item(self, service_sid: str, map_name: str, key: str, data: dict[str, Any]) -> bool:
         """Create item ``key``; ``False`` (and no change) when it already exists."""
-        items = self.client.sync.v1.services(service_sid).sync_maps(map_name).sync_map_items
+        sync_map = self.client.sync.v1.services(service_sid).sync_maps(path_segment(map_name))
+        items = sync_map.sync_map_items
         return _created(lambda: items.create(key=key, data=data))
 
     def map_item(self, service_sid: str, map_name: str, key: str) -> dict[str, Any] | None:
         """The data of item ``key``, or None when it (or its map or service) does not exist."""
-        sync_map = self.client.sync.v1.services(service_sid).sync_maps(map_name)
-        item = _found(lambda: sync_map.sync_map_items(key).fetch())
+        sync_map = self.client.sync.v1.services(service_sid).sync_maps(path_segment(map_name))
+        item = _found(lambda: sync_map.sync_map_items(path_segment(key)).fetch())
         return None if item is None else dict(item.data or {})
 
     def remove_map_item(self, service_sid: str, map_name: str, key: str) -> bool:
-        sync_map = self.client.sync.v1.services(service_sid).sync_maps(map_name)
-        return _removed(lambda: sync_map.sync_map_items(key).delete())
+        sync_map = self.client.sync.v1.services(service_sid).sync_maps(path_segment(map_name))
+        return _removed(lambda: sync_map.sync_map_items(path_segment(key)).delete())
 
     # -- Sync documents ---------------------------------------------------------------------
     def create_document(self, service_sid: str, name: str, data: dict[str, Any]) -> bool:
@@ -277,7 +301,7 @@ class TwilioGateway:
 
     def document(self, service_sid: str, name: str) -> Document | None:
         documents = self.client.sync.v1.services(service_sid).documents
-        found = _found(lambda: documents(name).fetch())
+        found = _found(lambda: documents(path_segment(name)).fetch())
         if found is None:
             return None
         return Document(dict(found.data or {}), str(found.revision))
@@ -286,14 +310,15 @@ class TwilioGateway:
         self, service_sid: str, name: str, data: dict[str, Any], if_match: str
     ) -> None:
         """Replace the data if the revision is still ``if_match`` (else Twilio 54103)."""
-        document = self.client.sync.v1.services(service_sid).documents(name)
+        document = self.client.sync.v1.services(service_sid).documents(path_segment(name))
         with _twilio():
             document.update(data=data, if_match=if_match)
 
     def grant_document_read(self, service_sid: str, name: str, identity: str) -> None:
-        document = self.client.sync.v1.services(service_sid).documents(name)
+        document = self.client.sync.v1.services(service_sid).documents(path_segment(name))
+        permission = document.document_permissions(path_segment(identity))
         with _twilio():
-            document.document_permissions(identity).update(read=True, write=False, manage=False)
+            permission.update(read=True, write=False, manage=False)
 
     # -- Conversations ----------------------------------------------------------------------
     def create_conversation_service(self, friendly_name: str) -> str:
@@ -321,11 +346,11 @@ class TwilioGateway:
         """Add ``identity``; ``False`` when it already is a participant (50433)."""
         participants = (
             self.client.conversations.v1.services(service_sid)
-            .conversations(conversation)
+            .conversations(path_segment(conversation))
             .participants
         )
         return _created(lambda: participants.create(identity=identity))
 
     def delete_conversation(self, service_sid: str, conversation: str) -> bool:
         conversations = self.client.conversations.v1.services(service_sid).conversations
-        return _removed(lambda: conversations(conversation).delete())
+        return _removed(lambda: conversations(path_segment(conversation)).delete())

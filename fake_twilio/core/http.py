@@ -7,9 +7,12 @@ from typing import Any
 from flask import current_app, g, request
 
 from .params import Params
+from .segments import url_path
 from .state import FakeState
 
 STATE_KEY = "fake_twilio"
+#: The environ key where :class:`~fake_twilio.app.HostDispatch` keeps the path as sent.
+SENT_PATH_KEY = "fake_twilio.path_as_sent"
 
 
 def current_state() -> FakeState:
@@ -27,15 +30,24 @@ def params(*allowed: str) -> Params:
     return Params(source, allowed)
 
 
+def path_sent() -> str:
+    """The request path as the client sent it (percent-encoded, with the ``/<product>``
+    prefix): what the journal records and fault rules match. ``request.path`` is the routing
+    form instead, where only ``%2F`` and ``%25`` stay encoded (see :mod:`.segments`)."""
+    sent = request.environ.get(SENT_PATH_KEY)
+    return sent if isinstance(sent, str) else request.path
+
+
 def product_url(product: str, path: str) -> str:
     """The absolute Twilio URL of ``path`` (which starts with ``/v1``)."""
     return f"https://{product}.twilio.com{path}"
 
 
 def list_url() -> str:
-    """The absolute Twilio URL of the list being requested (no query)."""
+    """The absolute Twilio URL of the list being requested (no query), its path values
+    percent-encoded so that a client following a page URL lands on the same list."""
     path = request.path.split("/", 2)[2] if request.path.count("/") >= 2 else request.path
-    return product_url(g.product, "/" + path)
+    return product_url(g.product, url_path("/" + path))
 
 
 def if_match() -> str | None:

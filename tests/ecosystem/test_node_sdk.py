@@ -230,6 +230,8 @@ def test_module_checks_without_the_sdk(server: FakeServer) -> None:
         "http://127.0.0.1:9/prefix/sync/v1/Services",
         "https://example.com/v1/Rooms",
         "https://video.twilio.com.example.com/v1/Rooms",
+        # encoded path segments go through untouched (the fake decodes them once)
+        "http://127.0.0.1:9/prefix/sync/v1/Services/IS1/Maps/m/Items/a%2Fb%3Fc%23d%25%C3%BC",
     ]
     assert out["form"] == "A=1&A=2&B=x%20y%26z&D=true&E%5BF%5D=g"
     assert out["products"] == ["video", "media", None]

@@ -22,6 +22,7 @@ async function main() {
     'https://SYNC.twilio.com/v1/Services',
     'https://example.com/v1/Rooms',
     'https://video.twilio.com.example.com/v1/Rooms',
+    'https://sync.twilio.com/v1/Services/IS1/Maps/m/Items/a%2Fb%3Fc%23d%25%C3%BC',
   ].map((url) => fake.rewriteTwilioUrl(url, 'http://127.0.0.1:9/prefix/'));
   out.form = fake.encodeForm({ A: [1, 2], B: 'x y&z', C: undefined, D: true, E: { F: 'g' } });
   out.products = ['video.twilio.com', 'media.us1.twilio.com:443', 'api.example.com'].map(
