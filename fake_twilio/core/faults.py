@@ -1,8 +1,9 @@
 """Fault injection: make chosen product requests fail, slow down or lose their connection.
 
 A :class:`FaultRule` matches requests by product, HTTP method, path (a regular expression
-that must match the whole product-relative path, e.g. ``/v1/Rooms/RM[0-9a-f]{32}``, or a glob
-such as ``/v1/Rooms/*``) and account, and then does one of:
+that must match the whole product-relative path as sent, percent-encoding included, e.g.
+``/v1/Rooms/RM[0-9a-f]{32}`` or ``/v1/Services/IS.*/Documents/user-a%2Fb``, or a glob such as
+``/v1/Rooms/*``) and account, and then does one of:
 
 - ``error``: answer a Twilio error (code, HTTP status, message) in Twilio's shape;
 - ``latency``: wait ``latency_ms`` before answering normally;
