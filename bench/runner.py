@@ -36,14 +36,16 @@ BENCHMARKS: dict[str, str] = {
     "scale": "bench.scale",
     "suite": "bench.suite",
     "backend": "bench.backend_calls",
+    "property": "bench.property",
 }
 DESCRIPTIONS = {
     "inprocess": "(1) fake per SDK call via mock()/WSGI client vs canned responses stubs",
     "moto": "(2) the fake vs moto (DynamoDB via boto3), per call",
     "server": "(3) server mode: req/s, p50/p99 at 1/8/32 clients vs a bare Flask route",
     "scale": "(4) per-call time with 10 / 1,000 / 10,000 streams; memory per stream",
-    "suite": "(5) conformance suite wall time (embedded); stateful model steps/s",
+    "suite": "(5) conformance suite wall time (embedded), PROP-1 and PROP-2 included",
     "backend": "(6) reference backend: Twilio calls and latency per endpoint and webhook",
+    "property": "(7) stateful model (PROP-1): steps/s, step cost at 0/100/1,000 streams+users",
 }
 
 

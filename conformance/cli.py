@@ -113,7 +113,7 @@ OPTIONS: tuple[Option, ...] = (
         "property_steps",
         ("--property-steps", "--stateful-steps"),
         "int",
-        "steps per stateful example (default 12)",
+        "steps per stateful example (default 20)",
         "N",
     ),
     Option(

@@ -76,7 +76,7 @@ class SuiteConfig:
     junit: str | None = None
     html: str | None = None
     max_examples: int = 60
-    stateful_steps: int = 12
+    stateful_steps: int = 20
     property_deadline: float | None = None
     verbosity: int = 0
 

@@ -110,3 +110,19 @@ def test_list_and_unknown_names() -> None:
     unknown = _bench("--only", "nope")
     assert unknown.returncode == 2
     assert "nope" in unknown.stderr
+
+
+def test_property_benchmark_runs_the_stateful_model(tmp_path: Path) -> None:
+    out = tmp_path / "property.json"
+    done = _bench("--quick", "--only", "property", "--json", str(out))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    bench = json.loads(out.read_text(encoding="utf-8"))["benchmarks"]["property"]
+    assert "crashed" not in bench["data"], bench["data"].get("traceback")
+    rows = {row["figure"]: row for row in bench["rows"]}
+    assert rows["steps per second (empty fake)"]["median"] > 0
+    sizes = bench["data"]["sizes"]
+    assert sizes[0] == 0 and len(sizes) == 3
+    for size in sizes[1:]:
+        assert rows[f"step cost {size}/0 streams+users"]["median"] > 0
+    steps_run = bench["data"]["steps_run"]
+    assert all(count > 0 for runs in steps_run.values() for count in runs), steps_run

@@ -2,7 +2,8 @@
 
 :class:`Budget` turns the suite's configuration into Hypothesis settings that are
 deterministic (seeded from the suite's seed, no example database), quiet (no health-check
-warnings or "Falsifying example" prints: the suite reports failures itself) and bounded: once
+warnings or "Falsifying example" prints: the suite reports failures itself), run their
+explicit examples first (PROP-2's 10 kB identities), and are bounded: once
 the deadline has passed the next example stops the run (:class:`OutOfTime`). Shrinking a
 failure already found may take :data:`SHRINK_ALLOWANCE` seconds more; if it has to stop,
 the shortest failing example found so far is reported.
@@ -88,7 +89,7 @@ class Budget:
             verbosity=Verbosity.quiet,
             print_blob=False,
             report_multiple_bugs=False,
-            phases=(Phase.generate, Phase.shrink),
+            phases=(Phase.explicit, Phase.generate, Phase.shrink),
         )
 
     def run(self, test: Callable[..., None]) -> None:

@@ -1,13 +1,14 @@
 """PROP-1: a Hypothesis state machine of live streams, run against the backend under test.
 
-The rules are the protocol's moves by a few users (:data:`USERS` per example): create a
-stream (or re-create one under a name already used), join as viewer or speaker, report the
-player, raise and lower hands, invite, remove a speaker, delete the stream or let Twilio end
-it, connect to or leave the room, start the player, drop the Sync connection, and retry the
-last request. Before each request :class:`~.model.ProtocolModel` predicts the answer; after
-each step the invariant compares the model with what the fake Twilio shows (Sync maps and
-documents, room participants, media, conversation participants) and checks the
-cross-cutting rules, within the consistency bound.
+Each step is one move (:mod:`.moves`, drawn with explicit weights) by one of a few users
+(:data:`USERS` per example) on one stream name: create the stream (or re-create it after it
+ended), join as viewer or speaker, report the player, raise and lower hands, invite, remove a
+speaker, delete the stream or let Twilio end it, connect to or leave the room, start the
+player, drop the Sync connection, and retry the last request. Before each request
+:class:`~.model.ProtocolModel` predicts the answer; after each step the invariant compares
+the model with what the fake Twilio shows (Sync maps and documents, room participants,
+media, conversation participants) and checks the cross-cutting rules, within the
+consistency bound.
 
 Clients behave as the sample apps do in one respect the protocol relies on: a speaker (a user
 in ``speakers``: connected to the room, or the host) does not report a player
@@ -21,17 +22,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.stateful import (
-    Bundle,
     RuleBasedStateMachine,
-    consumes,
     get_state_machine_test,
     initialize,
     invariant,
-    multiple,
-    precondition,
     rule,
 )
 
@@ -42,16 +38,15 @@ from ..twilio_view import TwilioRefused, TwilioView
 from . import observe
 from .budget import Budget, OutOfTime
 from .model import ProtocolModel, StreamInstance
+from .moves import Move, moves, pick
 from .script import Script, SequenceFailed
 
 __all__ = ["USERS", "run_stateful"]
 
-#: Users per example: enough for a host, an audience and a speaker, few enough to collide.
-USERS = 2
+#: Users per example: a host and two others, few enough for moves to meet on the same user.
+USERS = 3
 #: Seconds after which a viewer token's PlaybackGrant is no longer used (Twilio: 15 s).
 _GRANT_AGE = 10.0
-#: Stream names per example (each may be re-created after it ended).
-_NAMES = 1
 #: Seconds to wait for webhook effects while shrinking a failure.
 _SHRINK_WAIT = 0.05
 
@@ -132,14 +127,18 @@ def _machine_class(ctx: CheckContext, view: TwilioView, budget: Budget) -> Any:
 
 
 class _LiveStreamMachine(RuleBasedStateMachine):
+    """One example: :data:`USERS` users and one stream name, the first user hosting it.
+
+    Every step is one :class:`~.moves.Move` (see :mod:`.moves`), resolved against the model
+    by :meth:`step`; a move that is impossible in the current state (leaving a room nobody
+    is in) does nothing and is shrunk away.
+    """
+
     ctx: CheckContext
     view: TwilioView
     budget: Budget
     last_script: Script
     shortest: tuple[CheckFailed, Script] | None
-
-    users = Bundle("users")
-    streams = Bundle("streams")
 
     def __init__(self) -> None:
         super().__init__()
@@ -152,154 +151,176 @@ class _LiveStreamMachine(RuleBasedStateMachine):
         self.ctx.exchanges.clear()
         self.budget.check_time()
         self.budget.examples_run += 1
-        self.names: list[str] = []
         self.everyone = [self.ctx.identity("user") for _ in range(USERS)]
+        self.name = self.ctx.unique_name("stream")
 
-    # -- setup ------------------------------------------------------------------------------
-    @initialize(target=users)
-    def people(self) -> Any:
-        return multiple(*self.everyone)
-
-    # -- streams ------------------------------------------------------------------------------
-    @initialize(target=streams)
-    def first_stream(self) -> str:
+    @initialize()
+    def first_stream(self) -> None:
         """Every example starts with a live stream hosted by its first user."""
-        return self._create(self.everyone[0])
+        self._create_stream(self.everyone[0])
 
-    @precondition(lambda self: len(self.names) < _NAMES)
-    @rule(target=streams, host=users)
-    def create_stream(self, host: str) -> str:
-        return self._create(host)
+    @rule(move=moves(USERS))
+    def step(self, move: Move) -> None:
+        getattr(self, "_" + move.kind.replace("-", "_"))(move)
 
-    def _create(self, host: str) -> str:
-        name = self.ctx.unique_name("stream")
-        self.names.append(name)
-        self._call("create-stream", {"user_identity": host, "stream_name": name})
-        return name
+    # -- the stream ---------------------------------------------------------------------------
+    def _create_stream(self, host: str) -> None:
+        self._call("create-stream", {"user_identity": host, "stream_name": self.name})
 
-    def _ended_names(self) -> list[str]:
-        return [name for name in self.names if self.model.live(name) is None]
+    def _live(self) -> StreamInstance | None:
+        return self.model.live(self.name)
 
-    @precondition(lambda self: self._ended_names())
-    @rule(target=streams, host=users, data=st.data())
-    def create_stream_again(self, host: str, data: st.DataObject) -> str:
-        """A new stream under the name of one that ended (a live name is ERR-3's business,
-        and retrying a create-stream covers it)."""
-        name = data.draw(st.sampled_from(self._ended_names()), label="name")
-        self._call("create-stream", {"user_identity": host, "stream_name": name})
-        return name
+    def _latest(self) -> StreamInstance | None:
+        return self.model.latest(self.name)
 
-    @rule(name=consumes(streams), by_twilio=st.booleans())
-    def end_stream(self, name: str, by_twilio: bool) -> None:
-        """delete-stream (when the backend has it), or Twilio ends the room by itself. The
-        name leaves the bundle: moves target live streams (retries and invitations by room
-        SID still reach ended ones), and it may be created again."""
-        if self.ctx.has("delete-stream") and not by_twilio:
-            self._call("delete-stream", {"stream_name": name})
-            return
-        instance = self.model.live(name)
+    def _create(self, move: Move) -> None:
+        """create-stream under the example's name: again after it ended, or while it is
+        live (ERR-3: 'Room exists')."""
+        self._create_stream(self.everyone[move.who % USERS])
+
+    def _end(self, move: Move) -> None:
+        """delete-stream (when the backend has it), or Twilio ends the room by itself."""
+        instance = self._live()
         if instance is None:
+            return
+        if self.ctx.has("delete-stream") and not move.flag:
+            self._call("delete-stream", {"stream_name": self.name})
             return
         self._twilio(f"Twilio ends the room of {instance.label}", self.view.complete_room,
                      instance.room_sid)  # fmt: skip
         self.model.ended(instance)
         self.just_ended.append(instance)
 
-    # -- audience -----------------------------------------------------------------------------
-    @rule(name=streams, user=users)
-    def join_as_viewer(self, name: str, user: str) -> None:
-        self._call("join-stream-as-viewer", {"user_identity": user, "stream_name": name})
+    def _restart(self, move: Move) -> None:
+        """The stream ends and a new one is created under its name, where state of the old
+        one must not leak (its users, hands and invitations)."""
+        self._end(move)
+        self._create_stream(self.everyone[move.who % USERS])
 
-    @rule(name=streams, user=users)
-    def join_as_speaker(self, name: str, user: str) -> None:
-        self._call("join-stream-as-speaker", {"user_identity": user, "stream_name": name})
+    def _pick(self, move: Move, *groups: Any) -> str | None:
+        return pick(move.who, *groups, users=USERS)
 
-    @rule(name=streams, user=users)
-    def report_player(self, name: str, user: str) -> None:
-        instance = self.model.live(name)
-        if instance is not None and (user in instance.in_room or user in instance.speakers):
-            return  # a speaker (in the room, or the host) has no player to report
-        self._call("viewer-connected-to-player", {"user_identity": user, "stream_name": name})
+    # -- the audience ---------------------------------------------------------------------------
+    def _audience(self) -> tuple[list[str], list[str]]:
+        """Users other than the host of the latest stream, and the host."""
+        instance = self._latest()
+        host = instance.host if instance is not None else self.everyone[0]
+        return [user for user in self.everyone if user != host], [host]
 
-    @rule(name=streams, user=users, raised=st.booleans())
-    def raise_hand(self, name: str, user: str, raised: bool) -> None:
-        params = {"user_identity": user, "stream_name": name, "hand_raised": raised}
+    def _rejoiners(self) -> tuple[list[str], list[str]]:
+        """Users invited (to the latest stream, then to an earlier one of the name), and
+        users who knew an earlier stream of the name: joining again is where invitations
+        get lost or leak."""
+        latest = self._latest()
+        earlier = [i for i in self.model.instances if i is not latest]
+        invited = sorted(u for u, v in (latest.documents if latest else {}).items() if v)
+        invited += sorted(u for i in earlier for u, v in i.documents.items() if v)
+        return invited, sorted(u for i in earlier for u in i.documents)
+
+    def _join(self, move: Move, endpoint: str) -> None:
+        user = self._pick(move, *self._rejoiners(), *self._audience())
+        self._call(endpoint, {"user_identity": user, "stream_name": self.name})
+
+    def _join_viewer(self, move: Move) -> None:
+        self._join(move, "join-stream-as-viewer")
+
+    def _join_speaker(self, move: Move) -> None:
+        self._join(move, "join-stream-as-speaker")
+
+    def _report_player(self, move: Move) -> None:
+        """viewer-connected-to-player by a viewer first; never by a speaker (in the room,
+        or the host), which has no player to report."""
+        instance = self._live()
+        speaking = set(instance.in_room) | set(instance.speakers) if instance else set()
+        viewers = sorted(instance.viewer_tokens) if instance else []
+        user = self._pick(
+            move,
+            [
+                u
+                for u in [*viewers, *self._audience()[0], *self._audience()[1]]
+                if u not in speaking
+            ],
+        )
+        if user is not None:
+            self._call("viewer-connected-to-player", {"user_identity": user,
+                                                      "stream_name": self.name})  # fmt: skip
+
+    def _raise_hand(self, move: Move) -> None:
+        """raise-hand by a user holding a token of the stream who is not in the room first."""
+        self._hand(move, True)
+
+    def _lower_hand(self, move: Move) -> None:
+        """raise-hand with hand_raised false, by a raised hand first."""
+        instance = self._live()
+        self._hand(move, False, sorted(instance.raised_hands) if instance else [])
+
+    def _hand(self, move: Move, raised: bool, *preferred: list[str]) -> None:
+        instance = self._live()
+        holders = _token_holders(instance) - set(instance.in_room) if instance else set()
+        user = self._pick(move, *preferred, sorted(holders), *self._audience())
+        params = {"user_identity": user, "stream_name": self.name, "hand_raised": raised}
         self._call("raise-hand", params)
 
-    @rule(name=streams, user=users)
-    def invite(self, name: str, user: str) -> None:
-        instance = self.model.latest(name)
-        if instance is not None:
-            self._call(
-                "send-speaker-invite", {"user_identity": user, "room_sid": instance.room_sid}
-            )
+    def _invite(self, move: Move) -> None:
+        """send-speaker-invite by room SID (of the latest stream, live or ended): a raised
+        hand who joined first, then anyone who joined and is not invited yet."""
+        instance = self._latest()
+        if instance is None:
+            return
+        waiting = sorted(u for u, invited in instance.documents.items() if not invited)
+        hands = [u for u in waiting if u in instance.raised_hands]
+        user = self._pick(move, hands, waiting, *self._audience())
+        self._call("send-speaker-invite", {"user_identity": user, "room_sid": instance.room_sid})
 
-    @rule(name=streams, user=users, by_sid=st.booleans())
-    def remove_speaker(self, name: str, user: str, by_sid: bool) -> None:
-        instance = self.model.latest(name)
-        room = instance.room_sid if by_sid and instance is not None else name
+    def _remove(self, move: Move) -> None:
+        """remove-speaker (``flag``: by room SID) of a user in the room first."""
+        instance = self._latest()
+        in_room = sorted(instance.in_room) if instance else []
+        user = self._pick(move, in_room, *self._audience())
+        room = instance.room_sid if move.flag and instance is not None else self.name
         self._call("remove-speaker", {"user_identity": user, "room_name": room})
 
-    @precondition(lambda self: self.last_call is not None)
-    @rule()
-    def retry_last_request(self) -> None:
-        assert self.last_call is not None
-        endpoint, params = self.last_call
-        self._call(endpoint, params)
+    def _retry(self, move: Move) -> None:
+        if self.last_call is not None:
+            endpoint, params = self.last_call
+            self._call(endpoint, params)
 
-    # -- clients at Twilio (drawn among the moves that are possible now) ----------------------
-    def _may_connect(self) -> list[tuple[StreamInstance, str]]:
-        return [
-            (i, user)
-            for i in self.model.live_instances()
-            for user in sorted(i.speaker_tokens)
-            if user not in i.in_room
-        ]
-
-    def _may_leave(self) -> list[tuple[StreamInstance, str]]:
-        return [(i, user) for i in self.model.live_instances() for user in sorted(i.in_room)]
-
-    def _may_play(self) -> list[tuple[StreamInstance, str]]:
-        return [(i, user) for i in self.model.live_instances() for user in sorted(i.viewer_tokens)]
-
-    def _may_drop_sync(self) -> list[tuple[StreamInstance, str]]:
-        return [
-            (i, user)
-            for i in self.model.live_instances()
-            if i.sync_service_sid
-            for user in sorted(set(i.speaker_tokens) | set(i.viewer_tokens))
-        ]
-
-    @precondition(lambda self: self._may_connect())
-    @rule(data=st.data())
-    def connect_to_room(self, data: st.DataObject) -> None:
-        instance, user = data.draw(st.sampled_from(self._may_connect()), label="who")
-        token = instance.speaker_tokens[user]
+    # -- clients at Twilio --------------------------------------------------------------------
+    def _connect(self, move: Move) -> None:
+        """A speaker token's Video client connects: a raised hand first."""
+        instance = self._live()
+        if instance is None:
+            return
+        able = [u for u in sorted(instance.speaker_tokens) if u not in instance.in_room]
+        user = self._pick(move, [u for u in sorted(instance.raised_hands) if u in able], able)
+        if user is None:
+            return
         self._twilio(f"{user!r}'s Video client connects to {instance.label} with its token",
-                     self.view.connect_to_room, token, instance.room_sid)  # fmt: skip
+                     self.view.connect_to_room, instance.speaker_tokens[user],
+                     instance.room_sid)  # fmt: skip
         self.model.connected(instance, user)
 
-    @precondition(lambda self: self._may_leave())
-    @rule(data=st.data())
-    def leave_room(self, data: st.DataObject) -> None:
-        instance, user = data.draw(st.sampled_from(self._may_leave()), label="who")
+    def _leave(self, move: Move) -> None:
+        instance = self._live()
+        user = self._pick(move, sorted(instance.in_room)) if instance else None
+        if instance is None or user is None:
+            return
         self._twilio(f"{user!r}'s Video client leaves {instance.label}",
                      self.view.disconnect_from_room, instance.room_sid, user)  # fmt: skip
         self.model.disconnected(instance, user)
 
-    @precondition(lambda self: self._may_play())
-    @rule(data=st.data())
-    def start_player(self, data: st.DataObject) -> None:
-        instance, user = data.draw(st.sampled_from(self._may_play()), label="who")
+    def _play(self, move: Move) -> None:
+        instance = self._live()
+        user = self._pick(move, sorted(instance.viewer_tokens)) if instance else None
+        if instance is None or user is None:
+            return
         token, issued = instance.viewer_tokens[user]
         if time.monotonic() - issued > _GRANT_AGE:
             return  # its short-lived PlaybackGrant may have expired: a client joins again
         self._twilio(f"{user!r}'s player starts {instance.label} with its viewer token",
                      self.view.connect_to_player, token)  # fmt: skip
 
-    @precondition(lambda self: self._may_drop_sync())
-    @rule(data=st.data())
-    def drop_sync(self, data: st.DataObject) -> None:
+    def _drop_sync(self, move: Move) -> None:
         """The user's Sync client goes away; Twilio reports endpoint_disconnected.
 
         With reachability debouncing (the fake's clock would have to move past the window,
@@ -307,10 +328,14 @@ class _LiveStreamMachine(RuleBasedStateMachine):
         signed as Twilio signs it, and the client comes back afterwards, which cancels the
         fake's own pending delivery.
         """
-        instance, user = data.draw(st.sampled_from(self._may_drop_sync()), label="who")
+        instance = self._live()
+        if instance is None or not instance.sync_service_sid:
+            return
+        user = self._pick(move, sorted(_token_holders(instance)))
+        if user is None:
+            return
         token = instance.speaker_tokens.get(user) or instance.viewer_tokens[user][0]
         service = instance.sync_service_sid
-        assert service is not None
         self._twilio(f"{user!r}'s Sync client connects to {instance.label}",
                      self.view.connect_to_sync, token, service)  # fmt: skip
         self._twilio(f"{user!r}'s Sync client goes away",
@@ -342,12 +367,6 @@ class _LiveStreamMachine(RuleBasedStateMachine):
                     exchange=exchange,
                 )
         self._settle()
-
-    # Moves that make the protocol's interesting histories are drawn twice as often.
-    raise_hand_ = raise_hand
-    invite_ = invite
-    connect_to_room_ = connect_to_room
-    join_as_viewer_ = join_as_viewer
 
     # -- invariants ----------------------------------------------------------------------------
     @invariant()
@@ -483,3 +502,8 @@ class _LiveStreamMachine(RuleBasedStateMachine):
 
     def _settle(self) -> None:
         self.view.flush_webhooks(self.ctx.config.consistency_timeout)
+
+
+def _token_holders(instance: StreamInstance) -> set[str]:
+    """Users holding a speaker or viewer token of the stream."""
+    return set(instance.speaker_tokens) | set(instance.viewer_tokens)

@@ -6,10 +6,10 @@ an expired-passcode twin) runs all 64 checks through the runner.
 
 from __future__ import annotations
 
-from .faulty import outcome_table
-
 from conformance.registry import registered
 from conformance.requirements import all_requirements
+
+from .faulty import outcome_table
 
 
 def test_every_requirement_has_exactly_one_documented_check() -> None:

@@ -7,6 +7,7 @@ while every other one passes.
 from __future__ import annotations
 
 import pytest
+
 from .faulty import FAULTY, Faulty, outcome_table
 
 

@@ -19,12 +19,12 @@ from hypothesis import given, settings
 import schemas
 from conformance import embedded, runner
 from conformance.config import SuiteConfig
-from conformance.property.fuzz import cases
+from conformance.property.fuzz import HUGE, cases, huge_identity_cases
 from conformance.property.model import ProtocolModel
 from schemas import catalog
 
 from .faulty import outcome_table
-from .faulty_sequences import INPUT_FAULTS, by_name
+from .faulty_sequences import INPUT_FAULTS, SEQUENCE_FAULTS
 
 #: The largest number of requests a reported failing sequence may hold.
 SEQUENCE_BOUND = 8
@@ -53,24 +53,27 @@ def test_reference_passes_the_stateful_model(run_property) -> None:
     assert "examples" in report.results[0].notes[0], report.results[0].notes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by PROP-2: the reference backend puts user_identity unescaped into Sync "
-    "permission URLs, so identities such as '/', 'a/b', '?', '#' or '.' answer 502",
-)
 def test_reference_passes_fuzzing(run_property) -> None:
     report = run_property(None, "PROP-2")
     assert [r.status for r in report.results] == ["pass"], outcome_table(report)
 
 
-def test_hand_left_raised_is_found_with_a_short_replayable_sequence(run_property) -> None:
-    fault = by_name("hand-kept-unless-watching")
+#: What the failure of each sequence fault names (the Sync state that went wrong).
+FOUND_IN = {
+    "hand-kept-unless-watching": "raised_hands has",
+    "rejoin-outside-audience-resets-invitation": "expected speaker_invite True",
+    "invitations-outlive-the-stream": "expected speaker_invite False",
+}
+
+
+@pytest.mark.parametrize("fault", SEQUENCE_FAULTS, ids=str)
+def test_sequence_faults_are_found_with_a_short_replayable_sequence(run_property, fault) -> None:
     report = run_property(fault.factory, "PROP-1")
     result = report.result("PROP-1")
     assert result is not None and result.status == "fail", outcome_table(report)
-    assert "raised_hands" in result.summary
+    assert FOUND_IN[fault.name] in result.summary, result.summary
     requests = [line for line in result.repro if line.startswith("curl ")]
-    assert 1 <= len(requests) <= SEQUENCE_BOUND, result.repro
+    assert 1 <= len(requests) <= SEQUENCE_BOUND, result.detail
     assert "Shortest failing sequence" in result.detail and " 1. POST /create-stream" in (
         result.detail
     )
@@ -83,8 +86,8 @@ def test_hand_left_raised_is_found_with_a_short_replayable_sequence(run_property
 
 
 @pytest.mark.slow
-def test_hand_left_raised_escapes_the_hand_picked_checks(run_suite) -> None:
-    fault = by_name("hand-kept-unless-watching")
+@pytest.mark.parametrize("fault", SEQUENCE_FAULTS, ids=str)
+def test_sequence_faults_escape_the_hand_picked_checks(run_suite, fault) -> None:
     report = run_suite(fault.factory, exclude_groups={"PROP"})
     assert all(r.status == "pass" for r in report.results), outcome_table(report)
 
@@ -116,6 +119,15 @@ def test_generated_cases_are_what_they_claim(case) -> None:
     elif case.kind == "malformed":
         with pytest.raises(ValueError):
             json.loads(case.body)
+
+
+def test_every_identity_endpoint_gets_a_huge_identity_first() -> None:
+    found = huge_identity_cases()
+    endpoints = {e.name for e in catalog.CLIENT_ENDPOINTS if "user_identity" in e.params}
+    assert {case.endpoint for case in found} == endpoints
+    for case in found:
+        assert len(case.params["user_identity"]) == HUGE
+        assert catalog.input_error(case.endpoint, case.params) is not None, case.endpoint
 
 
 def test_the_model_follows_the_walkthrough() -> None:

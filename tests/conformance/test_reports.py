@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conformance.reports import TerminalReporter, to_dict, to_html, to_xml, write_reports
 
 import schemas
 from conformance import embedded, runner
 from conformance.config import SuiteConfig
 from conformance.registry import Registry
+from conformance.reports import TerminalReporter, to_dict, to_html, to_xml, write_reports
 
 
 def _toy_registry() -> Registry:
