@@ -29,15 +29,17 @@ from .core.faults import (
     DroppedConnection,
 )
 from .core.http import SENT_PATH_KEY, STATE_KEY, path_sent
-from .core.segments import SegmentConverter, SegmentsConverter, path_as_sent, routing_path
+from .core.segments import SegmentConverter, path_as_sent, routing_path
 from .core.state import FakeState
 from .products import PRODUCTS
 
 log = logging.getLogger("fake_twilio")
 
 HOST_RE = re.compile(
-    r"^(video|media|sync|conversations)(?:\.[a-z0-9-]+)*\.twilio\.com(?::\d+)?$", re.IGNORECASE
+    rf"^({'|'.join(PRODUCTS)})(?:\.[a-z0-9-]+)*\.twilio\.com(?::\d+)?$", re.IGNORECASE
 )
+#: Paths of product requests, journaled even when no view answered them (404, 401...).
+PRODUCT_PREFIXES = tuple(f"/{name}/" for name in PRODUCTS)
 
 
 class HostDispatch:
@@ -75,7 +77,6 @@ def create_app(config: FakeConfig | None = None, *, state: FakeState | None = No
     app = Flask("fake_twilio")
     app.url_map.merge_slashes = False  # "//" in a path is a Twilio 404, never a 308 redirect
     app.url_map.converters["default"] = SegmentConverter  # "a%2Fb" is one segment, "a/b"
-    app.url_map.converters["path"] = SegmentsConverter
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
@@ -140,9 +141,7 @@ def _state() -> FakeState:
 
 def _after(response: Response) -> Response:
     product = getattr(g, "product", None)
-    if product is None and not request.path.startswith(
-        ("/video/", "/media/", "/sync/", "/conversations/")
-    ):
+    if product is None and not request.path.startswith(PRODUCT_PREFIXES):
         return response
     state = _state()
     state.journal.record(
@@ -151,7 +150,7 @@ def _after(response: Response) -> Response:
         product=product or request.path.split("/")[1],
         method=request.method,
         path=path_sent(),
-        query={k: request.args.getlist(k) for k in request.args},
+        query=request.args.to_dict(flat=False),
         form=_form_for_journal(),
         status=response.status_code,
         error_code=getattr(g, "error_code", None),

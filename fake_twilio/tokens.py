@@ -29,7 +29,6 @@ moment earlier; ``exp`` gets no leeway. How much skew real Twilio tolerates is n
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,7 @@ import jwt
 
 from .core.clock import format_datetime
 from .core.errors import TwilioError
+from .core.jsontext import loads
 
 if TYPE_CHECKING:
     from .core.state import FakeState
@@ -234,7 +234,7 @@ def _header(token: str) -> dict[str, Any]:
 def _unverified_payload(token: str) -> dict[str, Any]:
     try:
         raw = jwt.PyJWS().decode_complete(token, options={"verify_signature": False})["payload"]
-        payload = json.loads(raw)
+        payload = loads(raw)
     except (jwt.PyJWTError, ValueError, UnicodeDecodeError) as exc:
         raise token_error(20101, f"the payload cannot be decoded ({exc})") from None
     if not isinstance(payload, dict):

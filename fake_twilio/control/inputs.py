@@ -6,12 +6,14 @@ and every wrong value is a 400 with code 20001 whose message names the field.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import request
 
 from ..core.errors import TwilioError
+from ..core.jsontext import loads
 
 
 def _error(message: str) -> TwilioError:
@@ -35,7 +37,10 @@ class Fields:
         raw = request.get_data(cache=True)
         if not raw.strip():
             return cls({}, allowed, query=False)
-        payload = request.get_json(force=True, silent=True)
+        try:
+            payload = loads(raw)
+        except ValueError:
+            payload = None
         if not isinstance(payload, dict):
             raise _error("The request body must be a JSON object")
         return cls(payload, allowed, query=False)
@@ -95,6 +100,8 @@ class Fields:
                 raise _error(f"Invalid field {name}: {value!r} is not {noun}") from None
         if isinstance(value, bool) or not isinstance(value, kinds):
             raise _error(f"Invalid field {name}: must be {noun}")
+        if isinstance(value, float) and not math.isfinite(value):  # JSON's NaN passes any limit
+            raise _error(f"Invalid field {name}: must be a finite number")
         if minimum is not None and value < minimum:
             raise _error(f"Invalid field {name}: must be at least {minimum}")
         return value

@@ -32,12 +32,15 @@ def parse_duration(text: str) -> timedelta:
     parts = {name: float(value) for name, value in match.groupdict().items() if value}
     if not parts:
         raise ValueError(f"{text!r} is not an ISO-8601 duration")
-    return timedelta(
-        days=parts.get("years", 0) * 365
-        + parts.get("months", 0) * 30
-        + parts.get("weeks", 0) * 7
-        + parts.get("days", 0),
-        hours=parts.get("hours", 0),
-        minutes=parts.get("minutes", 0),
-        seconds=parts.get("seconds", 0),
-    )
+    try:
+        return timedelta(
+            days=parts.get("years", 0) * 365
+            + parts.get("months", 0) * 30
+            + parts.get("weeks", 0) * 7
+            + parts.get("days", 0),
+            hours=parts.get("hours", 0),
+            minutes=parts.get("minutes", 0),
+            seconds=parts.get("seconds", 0),
+        )
+    except OverflowError:  # beyond timedelta's 999,999,999 days
+        raise ValueError(f"{text!r} is too long a duration") from None

@@ -7,13 +7,13 @@ update). The codes are Twilio's Conversations/Chat codes (see ``docs`` of each p
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..core.clock import parse_datetime
 from ..core.errors import TwilioError, invalid_param
+from ..core.jsontext import loads
 from ..core.params import Params
 from ..core.sids import is_sid
 from .durations import parse_duration
@@ -22,6 +22,9 @@ MAX_NAME_LENGTH = 256
 MAX_ATTRIBUTES_BYTES = 16 * 1024
 MIN_INACTIVE = timedelta(minutes=1)
 MIN_CLOSED = timedelta(minutes=10)
+# Twilio documents no maximum; the fake must be able to add a timer to its clock and still
+# have a date (years 1..9999), so it refuses longer ones as badly formed.
+MAX_TIMER = timedelta(days=365 * 1000)
 MESSAGING_SERVICE_RE = re.compile(r"^MG[0-9a-fA-F]{32}$")
 ROLE_RE = re.compile(r"^RL[0-9a-fA-F]{32}$")
 WRITABLE_STATES = ("initializing", "inactive", "active", "closed")
@@ -113,7 +116,7 @@ def attributes(params: Params) -> str | None:
     if len(value.encode("utf-8")) > MAX_ATTRIBUTES_BYTES:
         raise TwilioError(50303, f"Attributes too long (at most {MAX_ATTRIBUTES_BYTES} bytes)")
     try:
-        json.loads(value)
+        loads(value)
     except ValueError:
         raise TwilioError(50304, "Attributes not valid JSON") from None
     return value
@@ -146,6 +149,8 @@ def _timer(
         raise TwilioError(
             code, f"{name} format is invalid: {raw!r} is not an ISO-8601 duration"
         ) from None
+    if duration > MAX_TIMER:
+        raise TwilioError(code, f"{name} format is invalid: {raw!r} is longer than 1000 years")
     if duration < minimum:
         what = "1 minute" if minimum == MIN_INACTIVE else "10 minutes"
         raise TwilioError(short_code, f"{name} should be greater or equal to {what}")

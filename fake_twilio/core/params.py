@@ -9,7 +9,6 @@ as decimal strings, objects as JSON strings, lists as repeated keys) and raises 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from .clock import parse_datetime
 from .errors import TwilioError, invalid_param, missing_param
+from .jsontext import loads
 
 PAGING = frozenset({"PageSize", "Page", "PageToken"})
 MAX_JSON_BYTES = 16 * 1024
@@ -105,7 +105,7 @@ class Params:
         if len(value.encode("utf-8")) > max_bytes:
             raise TwilioError(size_code, f"{name} exceeds the maximum size of {max_bytes} bytes")
         try:
-            parsed = json.loads(value)
+            parsed = loads(value)
         except ValueError:
             raise TwilioError(code, f"Invalid JSON in {name}") from None
         if object_only and not isinstance(parsed, dict):

@@ -12,8 +12,9 @@ real separator look the same. So the fake routes from the path *as sent*:
 * :func:`routing_path` turns the raw path into the ``PATH_INFO`` the routes see: each segment
   decoded, except that ``%`` stays ``%25`` and ``/`` stays ``%2F``. The invariant: every
   ``%`` in a routing path starts ``%25`` or ``%2F``, and every ``/`` separates segments.
-* :class:`SegmentConverter` (the URL map's ``default``) and :class:`SegmentsConverter` (its
-  ``path``) undo those two escapes, so a view gets the value the client encoded.
+* :class:`SegmentConverter` (the URL map's ``default``) undoes those two escapes, so a view
+  gets the value the client encoded. Every Twilio path value is one segment, so no route
+  uses ``<path:...>``: an unencoded ``/`` inside a value is a separator and a 404, as on Twilio.
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
-from werkzeug.routing import BaseConverter, PathConverter
+from werkzeug.routing import BaseConverter
 
 __all__ = [
     "SegmentConverter",
-    "SegmentsConverter",
     "decode_segment",
     "encode_segment",
     "path_as_sent",
@@ -123,10 +123,3 @@ class SegmentConverter(BaseConverter):
 
     def to_url(self, value: Any) -> str:
         return encode_segment(str(value))
-
-
-class SegmentsConverter(PathConverter):
-    """The rest of the path (``<path:...>``), with its encoded segments decoded the same way."""
-
-    def to_python(self, value: str) -> str:
-        return decode_segment(value)

@@ -29,12 +29,12 @@ StatusCallbackEvent, Timestamp, and EndedReason / ErrorMessage when over.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 from ..core.clock import format_datetime
 from ..core.errors import TwilioError, invalid_param, missing_param, not_found
+from ..core.jsontext import loads
 from ..core.sids import new_sid
 from .index import OrderedView
 from .resources import (
@@ -248,7 +248,7 @@ def _json_object(name: str, text: str) -> dict[str, Any]:
     if len(text.encode("utf-8")) > MAX_CONTEXT_BYTES:
         raise invalid_param(name, f"exceeds the maximum size of {MAX_CONTEXT_BYTES} bytes")
     try:
-        value = json.loads(text)
+        value = loads(text)
     except ValueError:
         raise invalid_param(name, "is not valid JSON") from None
     if not isinstance(value, dict):

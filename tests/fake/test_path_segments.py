@@ -172,6 +172,28 @@ def test_a_plain_slash_still_separates_segments(client: Client) -> None:
     assert documents(segment("a/b")).fetch().unique_name == "a/b"
 
 
+def test_a_plain_slash_in_an_item_key_is_a_separator(client: Client) -> None:
+    """``/Items/a/b`` is no route (Twilio 404), for map and list items alike; only the
+    encoded ``a%2Fb`` reaches the key ``a/b``."""
+    service = client.sync.v1.services(sync_service(client))
+    service.sync_maps.create(unique_name="m")
+    service.sync_lists.create(unique_name="l")
+    map_items = service.sync_maps("m").sync_map_items
+    map_items.create(key="a/b", data={})
+    service.sync_lists("l").sync_list_items.create(data={})
+    calls = (
+        lambda: map_items("a/b").fetch(),
+        lambda: map_items("a/b").update(data={"x": 1}),
+        lambda: map_items("a/b").delete(),
+        lambda: service.sync_lists("l").sync_list_items("0/x").fetch(),
+    )
+    for call in calls:
+        with pytest.raises(TwilioRestException) as error:
+            call()
+        assert (error.value.status, error.value.code) == (404, 20404)
+    assert map_items(segment("a/b")).fetch().data == {}
+
+
 def test_the_journal_records_the_path_as_sent(client: Client, state: FakeState) -> None:
     service = sync_service(client)
     documents = client.sync.v1.services(service).documents

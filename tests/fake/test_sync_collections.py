@@ -101,8 +101,9 @@ def test_map_item_crud(client: Client, service_sid: str, speakers: Any) -> None:
 def test_map_item_key_with_special_characters(speakers: Any) -> None:
     speakers.sync_map_items.create(key="user@example.com", data={})
     speakers.sync_map_items.create(key="a b/c", data={"x": 1})
-    assert speakers.sync_map_items("a b/c").fetch().data == {"x": 1}
-    assert speakers.sync_map_items("a b/c").delete() is True
+    # The caller encodes the key as one segment; an unencoded "/" would be a separator.
+    assert speakers.sync_map_items("a%20b%2Fc").fetch().data == {"x": 1}
+    assert speakers.sync_map_items("a%20b%2Fc").delete() is True
     assert [i.key for i in speakers.sync_map_items.list()] == ["user@example.com"]
 
 

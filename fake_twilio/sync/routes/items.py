@@ -1,6 +1,7 @@
 """Map Items (``.../Maps/{MapSid}/Items[/{Key}]``) and List Items
 (``.../Lists/{ListSid}/Items[/{Index}]``).
 
+Keys and indexes are one path segment each (an unencoded ``/`` is a 404).
 Create takes ``Key`` (Maps only, required), ``Data`` (required), ``Ttl`` (alias of
 ``ItemTtl``), ``ItemTtl`` and ``CollectionTtl``; update the same minus ``Key``, with an
 optional ``If-Match`` header (also honoured on delete when a client sends it -- twilio 9.13
@@ -64,13 +65,13 @@ def list_items(service_sid: str, segment: str, ref: str) -> tuple[Response, int]
     return page(records, "items", render_item)
 
 
-@bp.get(f"/Services/<service_sid>/{COLLECTIONS}/<ref>/Items/<path:key>")
+@bp.get(f"/Services/<service_sid>/{COLLECTIONS}/<ref>/Items/<key>")
 def fetch_item(service_sid: str, segment: str, ref: str, key: str) -> tuple[Response, int]:
     params()
     return ok(render_item(backend().get_item(KINDS[segment], service_sid, ref, key)))
 
 
-@bp.post(f"/Services/<service_sid>/{COLLECTIONS}/<ref>/Items/<path:key>")
+@bp.post(f"/Services/<service_sid>/{COLLECTIONS}/<ref>/Items/<key>")
 def update_item(service_sid: str, segment: str, ref: str, key: str) -> tuple[Response, int]:
     p = params("Data", *TTL_PARAMS)
     payload = data(p)
@@ -89,7 +90,7 @@ def update_item(service_sid: str, segment: str, ref: str, key: str) -> tuple[Res
     return ok(render_item(item))
 
 
-@bp.delete(f"/Services/<service_sid>/{COLLECTIONS}/<ref>/Items/<path:key>")
+@bp.delete(f"/Services/<service_sid>/{COLLECTIONS}/<ref>/Items/<key>")
 def delete_item(service_sid: str, segment: str, ref: str, key: str) -> Response:
     params()
     backend().delete_item(KINDS[segment], service_sid, ref, key, if_match=if_match())
