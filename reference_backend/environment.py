@@ -94,15 +94,19 @@ def env_values(environ: Mapping[str, str]) -> dict[str, Any]:
     if "public_url" not in values and environ.get("DOMAIN_NAME"):
         values["public_url"] = "https://" + environ["DOMAIN_NAME"]
     if "passcode_expires_at" not in values and environ.get("APP_EXPIRY"):
-        try:
-            millis = int(environ["APP_EXPIRY"])
-        except ValueError:
-            values["passcode_expires_at"] = environ["APP_EXPIRY"]
-        else:
-            values["passcode_expires_at"] = datetime.fromtimestamp(millis / 1000, UTC)
+        values["passcode_expires_at"] = _from_millis(environ["APP_EXPIRY"])
     if "chat_enabled" not in values and environ.get("DISABLE_CHAT"):
         values["chat_enabled"] = environ["DISABLE_CHAT"].strip().lower() != "true"
     return values
+
+
+def _from_millis(raw: str) -> datetime | str:
+    """``APP_EXPIRY`` (ms since the epoch) as a datetime; a value that is not such a number,
+    or is out of the datetime range, is returned as it is, for the settings to report it."""
+    try:
+        return datetime.fromtimestamp(int(raw) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return raw
 
 
 def has_credentials(environ: Mapping[str, str]) -> bool:

@@ -18,6 +18,7 @@ parameter ``missing <param>`` / ``invalid <param>``.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -30,6 +31,7 @@ from .errors import ProtocolError, method_not_allowed
 __all__ = ["FORM_CONTENT_TYPE", "read_params"]
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @cache
@@ -55,6 +57,29 @@ def _from_strings(endpoint: str, pairs: Any) -> dict[str, Any]:
     return result
 
 
+def _parse_int(text: str) -> int | float:
+    """A JSON integer; one beyond Python's int-conversion limit (4300 digits) becomes a float
+    (infinite), so it is still a number and answered ``invalid <param>``, not a 500."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _unencodable_as_null(endpoint: str, params: Any) -> Any:
+    """``params`` with every parameter string that holds a lone surrogate (a ``\\udXXX`` JSON
+    escape, not Unicode text, which Twilio cannot receive) replaced by ``None``, so the
+    catalogue answers ``invalid <param>`` in its usual order."""
+    if not isinstance(params, dict):
+        return params
+    bad = [
+        name
+        for name in catalog.endpoint(endpoint).params
+        if isinstance(params.get(name), str) and _SURROGATE.search(params[name])
+    ]
+    return {**params, **dict.fromkeys(bad)} if bad else params
+
+
 def _body(request: Request, endpoint: str, form_body: bool) -> Any:
     """The decoded POST body (``...`` stands for "not JSON": invalid request body)."""
     if request.mimetype == FORM_CONTENT_TYPE:
@@ -63,7 +88,7 @@ def _body(request: Request, endpoint: str, form_body: bool) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"), parse_int=_parse_int)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return ...
 
@@ -83,7 +108,8 @@ def read_params(
         params: Any = _from_strings(endpoint, request.args)
     else:
         params = _body(request, endpoint, form_body)
-    problem = catalog.input_error(endpoint, None if params is ... else params)
+    checked = None if params is ... else _unencodable_as_null(endpoint, params)
+    problem = catalog.input_error(endpoint, checked)
     if problem is not None:
         raise ProtocolError(400, problem["error"]["message"], problem["error"]["explanation"])
     return params

@@ -265,11 +265,12 @@ class Streams:
         return {"sent": True}
 
     def send_speaker_invite(self, identity: str, room_sid: str) -> dict[str, Any]:
-        """Set ``speaker_invite`` true in the user's document (merged; 404 if never joined)."""
-        with step("error finding room"):
-            record = self.storage.get_stream(room_sid)
-        if record is None:
-            raise documented("send-speaker-invite", "error finding room")
+        """Set ``speaker_invite`` true in the user's document (merged; 404 if never joined).
+
+        The room is looked up like every other endpoint's: a stream record alone is not
+        enough, since it outlives its room until the room-ended cleanup has run (FLOW-8).
+        """
+        _, record = self._live_stream(room_sid, "error finding room", "send-speaker-invite")
         with step("error updating user document"):
             found = self.sync.merge_user_document(
                 record.sync_service_sid, identity, {"speaker_invite": True}

@@ -7,7 +7,8 @@ rewrite that); otherwise 403 ``invalid signature``. Handlers are idempotent and 
 resources that are already gone: an event for a stream this backend does not know (never
 created, or already cleaned up) is acknowledged and changes nothing, so a late or replayed
 event cannot resurrect state. Only Twilio failures other than "not found" produce an error
-(5xx, so the failure shows in Twilio's debugger).
+(5xx, so the failure shows in Twilio's debugger). Deliveries about one stream are handled one
+at a time (:mod:`.stream_locks`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from twilio.request_validator import RequestValidator
 from .errors import signature_invalid, step
 from .settings import Settings
 from .storage import BackendStorage, StreamRecord
+from .stream_locks import StreamLocks
 from .streams import STREAM_SERVICE_PREFIX
 from .sync_state import RAISED_HANDS, SPEAKERS, VIEWERS, SyncState
 from .twilio_gateway import TwilioGateway
@@ -42,6 +44,7 @@ class Webhooks:
         self.storage = storage
         self.sync = SyncState(gateway)
         self._validator = RequestValidator(settings.auth_token)
+        self.locks = StreamLocks()
 
     def verify(self, request: Request, path: str) -> None:
         """Raise 403 unless the request is signed by Twilio for ``<public_url>/<path>``."""
@@ -59,22 +62,26 @@ class Webhooks:
         event = form.get("StatusCallbackEvent", "")
         room_sid = form.get("RoomSid", "")
         identity = form.get("ParticipantIdentity", "")
+        if not room_sid:
+            return
         if event == "room-ended":
-            self._room_ended(room_sid)
+            with self.locks.hold(room_sid):
+                self._room_ended(room_sid)
             return
         if event not in ("participant-connected", "participant-disconnected") or not identity:
             return
-        if identity.startswith(COMPOSER_IDENTITY_PREFIX) or not room_sid:
-            return
-        with step("error getting stream sync client"):
-            record = self.storage.get_stream(room_sid)
-        if record is None:
+        if identity.startswith(COMPOSER_IDENTITY_PREFIX):
             return
         participant_sid = form.get("ParticipantSid") or None
-        if event == "participant-connected":
-            self._participant_connected(record, identity, participant_sid)
-        else:
-            self._participant_disconnected(record, identity, participant_sid)
+        with self.locks.hold(room_sid):
+            with step("error getting stream sync client"):
+                record = self.storage.get_stream(room_sid)
+            if record is None:
+                return
+            if event == "participant-connected":
+                self._participant_connected(record, identity, participant_sid)
+            else:
+                self._participant_disconnected(record, identity, participant_sid)
 
     def _participant_connected(
         self, record: StreamRecord, identity: str, participant_sid: str | None
@@ -122,8 +129,6 @@ class Webhooks:
     def _room_ended(self, room_sid: str) -> None:
         """End the composer and the stream, delete the stream's Sync service and its record
         (in that order, so a failed cleanup can be completed by a replay)."""
-        if not room_sid:
-            return
         with step("error deleting stream"):
             record = self.storage.get_stream(room_sid)
             if record is None:
@@ -148,10 +153,11 @@ class Webhooks:
         if name is None or not name.startswith(STREAM_SERVICE_PREFIX):
             return
         room_sid = name[len(STREAM_SERVICE_PREFIX) :]
-        with step("error removing user from speakers map"):
-            if not self.gateway.connected_participants(room_sid, identity):
-                self.gateway.remove_map_item(service_sid, SPEAKERS.name, identity)
-        with step("error removing user from raised hands map"):
-            self.gateway.remove_map_item(service_sid, RAISED_HANDS.name, identity)
-        with step("error removing user from viewers map"):
-            self.gateway.remove_map_item(service_sid, VIEWERS.name, identity)
+        with self.locks.hold(room_sid):
+            with step("error removing user from speakers map"):
+                if not self.gateway.connected_participants(room_sid, identity):
+                    self.gateway.remove_map_item(service_sid, SPEAKERS.name, identity)
+            with step("error removing user from raised hands map"):
+                self.gateway.remove_map_item(service_sid, RAISED_HANDS.name, identity)
+            with step("error removing user from viewers map"):
+                self.gateway.remove_map_item(service_sid, VIEWERS.name, identity)

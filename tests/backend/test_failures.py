@@ -13,7 +13,7 @@ import pytest
 import schemas
 from reference_backend import backend_of
 
-from .conftest import CREDENTIALS, PASSCODE, Harness, Stream
+from .conftest import CREDENTIALS, PASSCODE, PUBLIC_URL, Harness, Stream
 
 SID = r"[A-Z]{2}[0-9a-f]{32}"
 NO_ROOM = {"message": "error finding room", "explanation": "No in-progress stream has that name."}
@@ -72,6 +72,35 @@ def test_ended_stream_is_unknown(harness: Harness, stream: Stream) -> None:
     assert error_of(harness.call("remove-speaker", by_sid))["message"] == "error finding room"
     invite = {"user_identity": "bob", "room_sid": stream.room_sid}
     assert error_of(harness.call("send-speaker-invite", invite))["message"] == "error finding room"
+
+
+def _lose_webhooks(harness: Harness) -> None:
+    """From now on the fake's deliveries to the backend are acknowledged and dropped."""
+
+    def sink(environ: dict, start_response: Callable) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    harness.state.webhooks.register_wsgi(PUBLIC_URL, sink)
+
+
+def test_stream_is_unknown_once_its_room_is_over_even_before_cleanup(
+    harness: Harness, stream: Stream
+) -> None:
+    """The stream record outlives the room until room-ended is handled (here: never); every
+    endpoint must still treat the stream as ended (FLOW-8), send-speaker-invite included."""
+    harness.join(stream, "bob")
+    _lose_webhooks(harness)
+    harness.ok("delete-stream", {"stream_name": stream.name})
+    mark = harness.mark()
+    invite = {"user_identity": "bob", "room_sid": stream.room_sid}
+    response = harness.call("send-speaker-invite", invite)
+    assert response.status_code == 404
+    assert error_of(response)["message"] == "error finding room"
+    assert harness.writes_since(mark) == []
+    assert harness.sync_state(stream.sync_service_sid)["documents"] == {
+        "user-bob": {"speaker_invite": False}
+    }
 
 
 def test_name_in_use(harness: Harness, stream: Stream) -> None:

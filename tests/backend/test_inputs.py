@@ -77,6 +77,34 @@ def test_body_must_be_a_json_object(shared: Harness, endpoint: str, raw: str) ->
     assert error(response)[:2] == (400, "invalid request body")
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # Beyond Python's int-conversion limit: still a number, so a wrong type, not a 500.
+        (b'{"user_identity": ' + b"7" * 5000 + b"}", "invalid user_identity"),
+        (b'{"user_identity": "bob", "stream_name": -' + b"9" * 5000 + b"}", "invalid stream_name"),
+        # Lone surrogates are not Unicode text: Twilio cannot be sent them (UTF-8).
+        (b'{"user_identity": "b\\ud800b", "stream_name": "s"}', "invalid user_identity"),
+        (b'{"user_identity": "bob", "stream_name": "s\\udfff"}', "invalid stream_name"),
+        (b'{"user_identity": "\\udc00"}', "invalid user_identity"),  # before missing ones
+    ],
+)
+def test_json_beyond_python_limits_is_invalid_not_internal(
+    shared: Harness, raw: bytes, message: str
+) -> None:
+    mark = shared.mark()
+    response = shared.call("raise-hand", data=raw, content_type="application/json")
+    assert error(response)[:2] == (400, message)
+    assert shared.writes_since(mark) == []
+
+
+def test_surrogate_in_an_ignored_member_is_ignored(harness: Harness) -> None:
+    stream = harness.create_stream()
+    raw = f'{{"user_identity": "bob", "stream_name": "{stream.name}", "x": "\\ud800"}}'
+    response = harness.call("join-stream-as-viewer", data=raw, content_type="application/json")
+    assert response.status_code == 200
+
+
 def test_empty_body_is_an_empty_object(shared: Harness) -> None:
     assert shared.call("verify-passcode", data=b"").status_code == 200
     assert error(shared.call("raise-hand", data=b""))[1] == "missing user_identity"

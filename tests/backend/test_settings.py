@@ -134,6 +134,8 @@ def test_every_missing_value_is_reported_at_once() -> None:
         ("LIVE_BACKEND_STORAGE_SERVICE_SID", "MP" + "0" * 32, "backend_storage_service_sid"),
         ("LIVE_BACKEND_PASSCODE", "with space", "passcode"),
         ("LIVE_BACKEND_MEDIA_MAX_DURATION", "90001", "media_max_duration"),
+        ("APP_EXPIRY", "99999999999999999999", "passcode_expires_at"),  # beyond year 9999
+        ("APP_EXPIRY", "-99999999999999999999", "passcode_expires_at"),
     ],
 )
 def test_bad_values_are_named(variable: str, value: str, field: str) -> None:

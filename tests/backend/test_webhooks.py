@@ -3,6 +3,7 @@ and stale or late deliveries (IDEM-2/3/4), and Twilio failures while handling th
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -354,3 +355,85 @@ def test_twilio_failure_while_handling_a_delivery(
     assert response.status_code == 502
     assert response.get_json() == {"error": {"message": message, "explanation": "Sync is down"}}
     assert deliver(harness, path, params).status_code == 200  # Twilio's retry completes it
+
+
+# -- concurrent deliveries about one stream -----------------------------------------------------
+class _Interleaving:
+    """Wraps the backend's Twilio transport: right after the first request whose URL contains
+    ``marker`` is answered, runs ``meanwhile`` in another thread and gives it ``grace``
+    seconds to finish before the interrupted request returns.
+
+    This reproduces the worst interleaving of two concurrent deliveries on purpose. A backend
+    that serialises the deliveries of a stream makes ``meanwhile`` wait (the grace runs out),
+    and the final state must be right either way, so no assertion depends on timing.
+    """
+
+    def __init__(self, inner: Any, marker: str, meanwhile: Any, grace: float = 1.0) -> None:
+        self.inner = inner
+        self.marker = marker
+        self.meanwhile = meanwhile
+        self.grace = grace
+        self.thread: threading.Thread | None = None
+
+    def request(self, method: str, uri: str, **kwargs: Any) -> Any:
+        response = self.inner.request(method, uri, **kwargs)
+        if self.thread is None and self.marker in uri:
+            self.thread = threading.Thread(target=self.meanwhile)
+            self.thread.start()
+            self.thread.join(self.grace)
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _interleave(harness: Harness, marker: str, meanwhile: Any) -> _Interleaving:
+    transport = backend_of(harness.app).gateway.client.http_client
+    interleaving = _Interleaving(transport.inner, marker, meanwhile)
+    transport.inner = interleaving
+    return interleaving
+
+
+def test_connect_during_a_sync_disconnect_keeps_the_speaker(
+    harness: Harness, stream: Stream
+) -> None:
+    """A participant-connected handled while the sync-webhook of the same identity is between
+    its "is it in the room?" check and its removal must not lose the speakers item."""
+    speaker = harness.join(stream, "bob", "speaker")
+    interleaving = _interleave(
+        harness,
+        "/Participants",
+        lambda: harness.control.connect_to_room(speaker["token"], stream.name),
+    )
+    assert deliver(harness, "sync-webhook", sync_event(stream, "bob")).status_code == 200
+    assert interleaving.thread is not None
+    interleaving.thread.join()
+    (connected,) = deliveries(harness, StatusCallbackEvent="participant-connected",
+                              ParticipantIdentity="bob")  # fmt: skip
+    assert connected.status == 200
+    assert harness.sync_state(stream.sync_service_sid)["speakers"] == {
+        "alice": {"host": True},
+        "bob": {"host": False},
+    }
+    assert len(backend_of(harness.app).webhooks.locks) == 0
+
+
+def test_participant_event_during_room_ended_is_acknowledged(
+    harness: Harness, stream: Stream
+) -> None:
+    """A participant-connected delivered while room-ended is cleaning up answers 2xx and
+    recreates nothing (IDEM-3), instead of failing on the Sync service being deleted."""
+    results: list[Any] = []
+    interleaving = _interleave(
+        harness,
+        f"/Services/{stream.sync_service_sid}",  # its deletion, before the record's
+        lambda: results.append(
+            deliver(harness, "rooms-webhook", rooms_event(stream, "participant-connected", "bob"))
+        ),
+    )
+    assert deliver(harness, "rooms-webhook", rooms_event(stream, "room-ended")).status_code == 200
+    assert interleaving.thread is not None
+    interleaving.thread.join()
+    assert [r.status_code for r in results] == [200]
+    assert not harness.sync_service_exists(stream.sync_service_sid)
+    assert backend_of(harness.app).storage.get_stream(stream.room_sid) is None
