@@ -6,19 +6,11 @@ from ..context import CheckContext
 from ..outcomes import BackendNoAnswer
 from ..registry import check
 from ..transport import Exchange
-from ._support import (
-    PASSCODE_EXPIRED,
-    PASSCODE_INCORRECT,
-    client_endpoints,
-    describe_answer,
-    error_fields,
-    near_misses,
-    participant_sid,
-    refused_call,
-    settle,
-    stream_params,
-    valid_params,
-)
+from ._answers import describe_answer, error_fields
+from ._parameters import client_endpoints, stream_params, valid_params
+from ._passcodes import PASSCODE_EXPIRED, PASSCODE_INCORRECT, near_misses, refused_call
+from ._twilio_state import participant_sid
+from ._waiting import settle
 
 _WHITESPACE_LABELS = ("a leading space", "a trailing space", "a trailing tab")
 

@@ -6,25 +6,19 @@ from typing import Any
 
 from ..context import CheckContext
 from ..registry import check
-from ._support import (
-    deliver_without_effect,
-    describe_answer,
-    expect_2xx,
+from ._answers import describe_answer, expect_2xx, without_token
+from ._parameters import stream_params
+from ._twilio_state import (
     expect_unchanged,
     participant_sid,
     permissions_snapshot,
-    quiet_wait,
-    registered_url,
-    room_event,
-    settle,
     show_writes,
-    stream_params,
     stream_snapshot,
     successful_writes,
-    sync_event,
     sync_snapshot,
-    without_token,
 )
+from ._waiting import quiet_wait, settle
+from ._webhook_deliveries import deliver_without_effect, registered_url, room_event, sync_event
 
 
 @check("IDEM-1", needs_twilio=True)

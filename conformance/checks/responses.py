@@ -7,7 +7,8 @@ from typing import Any
 from ..context import CheckContext
 from ..registry import check
 from ..transport import Exchange
-from ._support import describe_answer, settle
+from ._answers import describe_answer
+from ._waiting import settle
 
 
 def _expect_documented_success(ctx: CheckContext, exchange: Exchange, endpoint: str) -> Any:

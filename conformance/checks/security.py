@@ -7,16 +7,10 @@ import time
 from ..context import CheckContext
 from ..registry import check
 from ..transport import WEBHOOK_ENDPOINTS, Exchange
-from ._support import (
-    TOKEN_ENDPOINTS,
-    client_endpoints,
-    describe_answer,
-    error_fields,
-    leaks,
-    refused_call,
-    secrets_of,
-    valid_params,
-)
+from ._answers import describe_answer, error_fields
+from ._leaks import leaks, secrets_of
+from ._parameters import TOKEN_ENDPOINTS, client_endpoints, valid_params
+from ._passcodes import refused_call
 from .errors import MALFORMED_BODIES
 
 #: SEC-2's numbers: throttled after at most this many consecutive failures ...

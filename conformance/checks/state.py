@@ -10,7 +10,9 @@ import schemas
 from ..context import CheckContext
 from ..registry import check
 from ..twilio_view import TwilioRefused
-from ._support import MAPS, chat_service_of, grants_of, settle
+from ._answers import grants_of
+from ._twilio_state import MAPS, chat_service_of
+from ._waiting import settle
 
 _ITEM_SCHEMAS = {
     "speakers": "protocol/sync.speakers-item",

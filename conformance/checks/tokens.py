@@ -11,7 +11,7 @@ from ..context import CheckContext
 from ..registry import check
 from ..transport import Exchange
 from ..twilio_view import TwilioRefused
-from ._support import claims_of, describe_answer, grants_of
+from ._answers import claims_of, describe_answer, grants_of
 
 _SK = re.compile(r"^SK[0-9a-f]{32}$")
 _AC = re.compile(r"^AC[0-9a-f]{32}$")

@@ -12,21 +12,22 @@ import schemas
 from ..context import CheckContext
 from ..registry import check
 from ..transport import Exchange, sign_webhook
-from ._support import (
-    deliver_without_effect,
-    describe_answer,
-    expect_2xx,
+from ._answers import describe_answer, expect_2xx
+from ._parameters import random_sid
+from ._twilio_state import (
     expect_unchanged,
     participant_sid,
-    random_sid,
+    show_writes,
+    successful_writes,
+    sync_snapshot,
+)
+from ._waiting import settle
+from ._webhook_deliveries import (
+    deliver_without_effect,
     registered_url,
     room_event,
-    settle,
-    show_writes,
     stream_with_audience,
-    successful_writes,
     sync_event,
-    sync_snapshot,
 )
 
 

@@ -8,7 +8,8 @@ player, drop the Sync connection, and retry the last request. Before each reques
 :class:`~.model.ProtocolModel` predicts the answer; after each step the invariant compares
 the model with what the fake Twilio shows (Sync maps and documents, room participants,
 media, conversation participants) and checks the cross-cutting rules, within the
-consistency bound.
+consistency bound. The moves of the clients at Twilio (room, player, Sync) are in
+:mod:`.client_moves`; the requests to the backend are here.
 
 Clients behave as the sample apps do in one respect the protocol relies on: a speaker (a user
 in ``speakers``: connected to the room, or the host) does not report a player
@@ -18,7 +19,6 @@ in ``speakers``: connected to the room, or the host) does not report a player
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +37,7 @@ from ..transport import Exchange
 from ..twilio_view import TwilioRefused, TwilioView
 from . import observe
 from .budget import Budget, OutOfTime
+from .client_moves import ClientMoves, token_holders
 from .model import ProtocolModel, StreamInstance
 from .moves import Move, moves, pick
 from .script import Script, SequenceFailed
@@ -45,8 +46,6 @@ __all__ = ["USERS", "run_stateful"]
 
 #: Users per example: a host and two others, few enough for moves to meet on the same user.
 USERS = 3
-#: Seconds after which a viewer token's PlaybackGrant is no longer used (Twilio: 15 s).
-_GRANT_AGE = 10.0
 #: Seconds to wait for webhook effects while shrinking a failure.
 _SHRINK_WAIT = 0.05
 
@@ -126,7 +125,7 @@ def _machine_class(ctx: CheckContext, view: TwilioView, budget: Budget) -> Any:
                                                              "shortest": None})  # fmt: skip
 
 
-class _LiveStreamMachine(RuleBasedStateMachine):
+class _LiveStreamMachine(ClientMoves, RuleBasedStateMachine):
     """One example: :data:`USERS` users and one stream name, the first user hosting it.
 
     Every step is one :class:`~.moves.Move` (see :mod:`.moves`), resolved against the model
@@ -256,7 +255,7 @@ class _LiveStreamMachine(RuleBasedStateMachine):
 
     def _hand(self, move: Move, raised: bool, *preferred: list[str]) -> None:
         instance = self._live()
-        holders = _token_holders(instance) - set(instance.in_room) if instance else set()
+        holders = token_holders(instance) - set(instance.in_room) if instance else set()
         user = self._pick(move, *preferred, sorted(holders), *self._audience())
         params = {"user_identity": user, "stream_name": self.name, "hand_raised": raised}
         self._call("raise-hand", params)
@@ -284,89 +283,6 @@ class _LiveStreamMachine(RuleBasedStateMachine):
         if self.last_call is not None:
             endpoint, params = self.last_call
             self._call(endpoint, params)
-
-    # -- clients at Twilio --------------------------------------------------------------------
-    def _connect(self, move: Move) -> None:
-        """A speaker token's Video client connects: a raised hand first."""
-        instance = self._live()
-        if instance is None:
-            return
-        able = [u for u in sorted(instance.speaker_tokens) if u not in instance.in_room]
-        user = self._pick(move, [u for u in sorted(instance.raised_hands) if u in able], able)
-        if user is None:
-            return
-        self._twilio(f"{user!r}'s Video client connects to {instance.label} with its token",
-                     self.view.connect_to_room, instance.speaker_tokens[user],
-                     instance.room_sid)  # fmt: skip
-        self.model.connected(instance, user)
-
-    def _leave(self, move: Move) -> None:
-        instance = self._live()
-        user = self._pick(move, sorted(instance.in_room)) if instance else None
-        if instance is None or user is None:
-            return
-        self._twilio(f"{user!r}'s Video client leaves {instance.label}",
-                     self.view.disconnect_from_room, instance.room_sid, user)  # fmt: skip
-        self.model.disconnected(instance, user)
-
-    def _play(self, move: Move) -> None:
-        instance = self._live()
-        user = self._pick(move, sorted(instance.viewer_tokens)) if instance else None
-        if instance is None or user is None:
-            return
-        token, issued = instance.viewer_tokens[user]
-        if time.monotonic() - issued > _GRANT_AGE:
-            return  # its short-lived PlaybackGrant may have expired: a client joins again
-        self._twilio(f"{user!r}'s player starts {instance.label} with its viewer token",
-                     self.view.connect_to_player, token)  # fmt: skip
-
-    def _drop_sync(self, move: Move) -> None:
-        """The user's Sync client goes away; Twilio reports endpoint_disconnected.
-
-        With reachability debouncing (the fake's clock would have to move past the window,
-        ageing every token of the run), the suite delivers the debounced event itself,
-        signed as Twilio signs it, and the client comes back afterwards, which cancels the
-        fake's own pending delivery.
-        """
-        instance = self._live()
-        if instance is None or not instance.sync_service_sid:
-            return
-        user = self._pick(move, sorted(_token_holders(instance)))
-        if user is None:
-            return
-        token = instance.speaker_tokens.get(user) or instance.viewer_tokens[user][0]
-        service = instance.sync_service_sid
-        self._twilio(f"{user!r}'s Sync client connects to {instance.label}",
-                     self.view.connect_to_sync, token, service)  # fmt: skip
-        self._twilio(f"{user!r}'s Sync client goes away",
-                     self.view.disconnect_from_sync, service, user)  # fmt: skip
-        settings = self.view.sync_service(service) or {}
-        if settings.get("reachability_debouncing_enabled"):
-            self._deliver_endpoint_disconnected(settings, user)
-            with contextlib.suppress(TwilioRefused):
-                self.view.connect_to_sync(token, service)
-        self.model.sync_dropped(instance, user)
-
-    def _deliver_endpoint_disconnected(self, service: dict[str, Any], user: str) -> None:
-        url = service.get("webhook_url")
-        if isinstance(url, str) and url.startswith(("http://", "https://")):
-            self.ctx.backend.webhook_urls.setdefault("sync-webhook", url)
-        form = {
-            "AccountSid": self.view.credentials.account_sid,
-            "ServiceSid": service["sid"],
-            "EventType": "endpoint_disconnected",
-            "Identity": user,
-            "EndpointId": f"{user}-property",
-        }
-        exchange = self.ctx.webhook("sync-webhook", form)
-        self.script.request(exchange)
-        with self._step():
-            if not exchange.ok:
-                self.ctx.fail(
-                    f"the signed endpoint_disconnected delivery answered {exchange.status}",
-                    exchange=exchange,
-                )
-        self._settle()
 
     # -- invariants ----------------------------------------------------------------------------
     @invariant()
@@ -502,8 +418,3 @@ class _LiveStreamMachine(RuleBasedStateMachine):
 
     def _settle(self) -> None:
         self.view.flush_webhooks(self.ctx.config.consistency_timeout)
-
-
-def _token_holders(instance: StreamInstance) -> set[str]:
-    """Users holding a speaker or viewer token of the stream."""
-    return set(instance.speaker_tokens) | set(instance.viewer_tokens)

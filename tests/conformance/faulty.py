@@ -462,7 +462,7 @@ FAULTY: tuple[Faulty, ...] = (
     Faulty(
         "room-ended-ignored",
         "room-ended does nothing: media, Sync service and the stream record stay",
-        frozenset({"ERR-2", "FLOW-8", "FLOW-9", "IDEM-3"}),
+        frozenset({"FLOW-9", "IDEM-3"}),
         _variant(_room_ended_ignored),
     ),
     Faulty(
