@@ -21,14 +21,14 @@ from werkzeug.exceptions import HTTPException
 from .config import FakeConfig
 from .core.accounts import Credentials
 from .core.clock import format_datetime
-from .core.errors import TwilioError, not_found
+from .core.errors import ResourceNotFound, TwilioError, not_found
 from .core.faults import (
     DROP_ENVIRON_KEY,
     DROPPED_STATUS,
     DropConnectionMiddleware,
     DroppedConnection,
 )
-from .core.http import SENT_PATH_KEY, STATE_KEY, path_sent
+from .core.http import SENT_PATH_KEY, STATE_KEY, addressed_path, path_sent
 from .core.segments import SegmentConverter, path_as_sent, routing_path
 from .core.state import FakeState
 from .products import PRODUCTS
@@ -168,6 +168,8 @@ def _form_for_journal() -> dict[str, list[str]]:
 
 
 def _render_twilio_error(error: TwilioError) -> tuple[Response, int]:
+    if isinstance(error, ResourceNotFound) and getattr(g, "product", None):
+        error = error.at(addressed_path())  # a REST 404 names the path the client addressed
     g.error_code = error.code
     return jsonify(error.to_body()), error.status
 
@@ -181,10 +183,10 @@ def _mark_dropped(error: DroppedConnection) -> Response:
 def _render_http_error(error: HTTPException) -> tuple[Response, int]:
     status = error.code or 500
     if status == 404:
-        twilio_error = not_found(request.path)
+        twilio_error = not_found(addressed_path())
     elif status == 405:
         twilio_error = TwilioError(
-            20004, f"Method {request.method} not allowed on {request.path}", 405
+            20004, f"Method {request.method} not allowed on {addressed_path()}", 405
         )
     elif status == 413:
         twilio_error = TwilioError(20001, "Request body is too large", 413)

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from ..core.errors import not_found
-from ..core.http import current_backend, list_url, params
+from ..core.http import addressed_path, current_backend, list_url, params
 from ..core.paging import envelope
 from ..core.params import PAGING
 from .inputs import (
@@ -47,29 +47,24 @@ def _backend() -> ConversationsBackend:
     return current_backend()
 
 
-def _twilio_path() -> str:
-    """The request path as Twilio spells it (``/v1/...``), for not-found messages."""
-    return "/" + request.path.split("/", 2)[2]
-
-
 def _service(service_sid: str | None) -> Service:
     found = _backend().find_service(service_sid)
     if found is None:
-        raise not_found(_twilio_path())
+        raise not_found(addressed_path())
     return found
 
 
 def _conversation(service_sid: str | None, sid: str) -> Conversation:
     found = _service(service_sid).find_conversation(sid)
     if found is None:
-        raise not_found(_twilio_path())
+        raise not_found(addressed_path())
     return found
 
 
 def _participant(service_sid: str | None, conversation_sid: str, sid: str) -> Participant:
     found = _conversation(service_sid, conversation_sid).find_participant(sid)
     if found is None:
-        raise not_found(_twilio_path())
+        raise not_found(addressed_path())
     return found
 
 

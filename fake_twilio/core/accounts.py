@@ -109,20 +109,25 @@ class AccountRegistry:
         return credentials
 
     def get(self, account_sid: str) -> Account | None:
-        return self._accounts.get(account_sid)
+        with self._lock:
+            return self._accounts.get(account_sid)
 
     def __contains__(self, account_sid: str) -> bool:
-        return account_sid in self._accounts
+        with self._lock:
+            return account_sid in self._accounts
 
     def sids(self) -> list[str]:
-        return list(self._accounts)
+        """Every account SID; copied under the lock (a copy racing :meth:`add` would raise)."""
+        with self._lock:
+            return list(self._accounts)
 
     def key(self, api_key_sid: str) -> tuple[str, str] | None:
-        """``(account_sid, secret)`` of an API key, or None."""
-        owner = self._key_owner.get(api_key_sid)
-        if owner is None:
-            return None
-        return owner, self._accounts[owner].api_keys[api_key_sid]
+        """``(account_sid, secret)`` of an API key, or None (both read in one locked step)."""
+        with self._lock:
+            owner = self._key_owner.get(api_key_sid)
+            if owner is None:
+                return None
+            return owner, self._accounts[owner].api_keys[api_key_sid]
 
     def resolve_basic(self, header: str | None) -> str:
         """Return the account SID the ``Authorization: Basic`` header authenticates."""
@@ -138,7 +143,7 @@ class AccountRegistry:
         return self.resolve(username, password)
 
     def resolve(self, username: str, password: str) -> str:
-        account = self._accounts.get(username)
+        account = self.get(username)
         if account is not None:
             if hmac.compare_digest(account.auth_token.encode(), password.encode()):
                 return account.sid

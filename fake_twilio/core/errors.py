@@ -17,6 +17,7 @@ STATUS_BY_CODE: dict[int, int] = {
     20001: 400,
     20003: 401,
     20004: 405,
+    20007: 400,
     20101: 401,
     20102: 401,
     20103: 401,
@@ -96,9 +97,34 @@ class TwilioError(Exception):
         return f"TwilioError({self.code}, {self.message!r}, status={self.status})"
 
 
-def not_found(path: str) -> TwilioError:
-    """Twilio's generic 404 (code 20404)."""
-    return TwilioError(20404, f"The requested resource {path} was not found", 404)
+class ResourceNotFound(TwilioError):
+    """Twilio's generic 404 (code 20404), naming the resource path.
+
+    The one rule for the path (wire contract §2.2, ``/Rooms/RMxxx``): the resource as the
+    client addressed it, below the version and without the fake's ``/<product>`` routing
+    prefix, each segment percent-encoded the way Twilio writes URLs. Over REST the app renders
+    it with the request's path (:func:`fake_twilio.core.http.addressed_path`), so a not-found
+    raised for a parent (an unknown Service under ``.../Items/k``) still names what the client
+    asked for; Python-level callers keep the model's resource path.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(20404, f"The requested resource {path} was not found", 404)
+        self.path = path
+
+    def at(self, path: str) -> ResourceNotFound:
+        """The same error naming ``path`` instead (the path the request addressed)."""
+        return self if path == self.path else ResourceNotFound(path)
+
+
+def not_found(path: str) -> ResourceNotFound:
+    """Twilio's 20404 for ``path`` (see :class:`ResourceNotFound` for how to spell it)."""
+    return ResourceNotFound(path)
+
+
+def page_size_too_large(max_page_size: int) -> TwilioError:
+    """Twilio's 20007 "Page size too large" for a ``PageSize`` above the list's maximum."""
+    return TwilioError(20007, f"Page size too large: the maximum page size is {max_page_size}", 400)
 
 
 def missing_param(name: str) -> TwilioError:

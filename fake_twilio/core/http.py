@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, g, request
 
+from ..products import PRODUCTS
 from .params import Params
 from .segments import url_path
 from .state import FakeState
@@ -36,6 +37,21 @@ def path_sent() -> str:
     form instead, where only ``%2F`` and ``%25`` stay encoded (see :mod:`.segments`)."""
     sent = request.environ.get(SENT_PATH_KEY)
     return sent if isinstance(sent, str) else request.path
+
+
+def addressed_path() -> str:
+    """The path the client addressed, as Twilio spells it in messages: the path as sent
+    (percent-encoded) without the fake's ``/<product>`` routing prefix and the ``/v1``
+    version, so ``Host: video.twilio.com`` + ``/v1/Rooms/a%20b`` and ``/video/v1/Rooms/a%20b``
+    are both ``/Rooms/a%20b``. A path outside every product is returned as sent."""
+    sent = path_sent()
+    parts = sent.split("/", 2)
+    if len(parts) < 3 or parts[0] or parts[1] not in PRODUCTS:
+        return sent
+    below_product = "/" + parts[2]
+    if below_product == "/v1" or below_product.startswith("/v1/"):
+        return below_product[3:] or "/"
+    return below_product
 
 
 def product_url(product: str, path: str) -> str:

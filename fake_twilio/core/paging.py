@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from .errors import TwilioError, invalid_param
+from .errors import TwilioError, invalid_param, page_size_too_large
 
 T = TypeVar("T")
 
@@ -21,14 +21,23 @@ DEFAULT_PAGE_SIZE = 50
 
 
 def page_window(query: MultiDict[str, str], max_page_size: int) -> tuple[int, int]:
-    """Return ``(page, page_size)`` from the query, refusing out-of-range values."""
+    """Return ``(page, page_size)`` from the query, refusing out-of-range values.
+
+    A ``PageSize`` above the list's maximum (1000 for Video and Media, 100 for Sync and
+    Conversations, per the OpenAPI specs) is refused with Twilio's 20007 "Page size too
+    large" rather than capped: that error exists for exactly this. Over a list call the SDK
+    raises ``TwilioException("Unable to fetch page")`` for any non-200 answer (its list code
+    never builds a ``TwilioRestException``); the code is in the response body it carries.
+    """
     try:
         page_size = int(query.get("PageSize", DEFAULT_PAGE_SIZE))
         page = int(query.get("Page", 0))
     except ValueError:
         raise TwilioError(20001, "PageSize and Page must be integers", 400) from None
-    if not 1 <= page_size <= max_page_size:
+    if page_size < 1:
         raise invalid_param("PageSize", f"must be between 1 and {max_page_size}")
+    if page_size > max_page_size:
+        raise page_size_too_large(max_page_size)
     if page < 0:
         raise invalid_param("Page", "must not be negative")
     token = query.get("PageToken")

@@ -31,6 +31,7 @@ __all__ = [
     "decode_segment",
     "encode_segment",
     "path_as_sent",
+    "resource_path",
     "routing_path",
     "url_path",
 ]
@@ -51,6 +52,12 @@ def encode_segment(value: str) -> str:
     ``.``/``..`` segment as ``%2E`` so that no client drops it as a dot segment."""
     encoded = quote_from_bytes(value.encode("utf-8"), safe=_SEGMENT_SAFE)
     return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+
+
+def resource_path(*segments: object) -> str:
+    """``/seg/seg/...`` with every value encoded by :func:`encode_segment`: how a resource
+    path appears in the URLs and messages the fake writes (``/Rooms/a%20b``)."""
+    return "".join("/" + encode_segment(str(segment)) for segment in segments)
 
 
 def url_path(routed: str) -> str:

@@ -86,16 +86,22 @@ class FakeState:
         return list(self._factories)
 
     def backend(self, account_sid: str, product: str) -> Any:
+        """The account's backend of ``product``, created on first use.
+
+        Safe without the caller holding :attr:`lock`: the lookup and the creation run under
+        it, so two threads never create two backends for one (account, product).
+        """
         key = (account_sid, product)
-        found = self._backends.get(key)
-        if found is None:
-            if product not in self._factories:
-                raise KeyError(product)
-            if account_sid not in self.accounts:
-                raise TwilioError(20003, "Authenticate", 401)
-            found = self._factories[product](ProductContext(self, account_sid, product))
-            self._backends[key] = found
-        return found
+        with self.lock:
+            found = self._backends.get(key)
+            if found is None:
+                if product not in self._factories:
+                    raise KeyError(product)
+                if account_sid not in self.accounts:
+                    raise TwilioError(20003, "Authenticate", 401)
+                found = self._factories[product](ProductContext(self, account_sid, product))
+                self._backends[key] = found
+            return found
 
     def _auth_token_for(self, account_sid: str) -> str | None:
         account = self.accounts.get(account_sid)

@@ -13,6 +13,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -63,6 +65,40 @@ def sign(auth_token: str, url: str, params: dict[str, str]) -> str:
     return RequestValidator(auth_token).compute_signature(url, params)
 
 
+class SessionPool:
+    """``requests.Session`` objects lent to one delivery at a time.
+
+    Sync-mode webhooks are delivered on the request threads of a threaded server, and
+    ``requests.Session`` is not documented thread-safe. A session is therefore never shared
+    by two deliveries at once; an idle one is reused (keeping its pooled connections), and a
+    new one is made when all are busy. No lock is held during a delivery, so a receiver that
+    calls the fake back (whose own webhooks need a session meanwhile) cannot deadlock.
+    """
+
+    def __init__(self, max_idle: int = 8) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[requests.Session] = []
+        self._max_idle = max_idle
+
+    @contextmanager
+    def session(self) -> Iterator[requests.Session]:
+        with self._lock:
+            session = self._idle.pop() if self._idle else requests.Session()
+        try:
+            yield session
+        finally:
+            with self._lock:
+                keep = len(self._idle) < self._max_idle
+                if keep:
+                    self._idle.append(session)
+            if not keep:
+                session.close()
+
+    def idle(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+
 class WebhookDispatcher:
     """Signs and delivers webhooks; keeps a bounded record of every delivery."""
 
@@ -72,19 +108,25 @@ class WebhookDispatcher:
         self._records: deque[Delivery] = deque(maxlen=max_records)
         self._seq = itertools.count(1)
         self._wsgi_targets: dict[str, Any] = {}
-        self._session = requests.Session()
+        self._sessions = SessionPool()
         self.rewrites = WebhookRewrites()  # public URL prefix -> local URL (webhook_rewrite.py)
 
     # -- in-process targets -------------------------------------------------------------
     def register_wsgi(self, url_prefix: str, app: Any) -> None:
         """Deliver webhooks whose URL starts with ``url_prefix`` to ``app`` in-process."""
-        self._wsgi_targets[url_prefix.rstrip("/")] = app
+        with self._lock:
+            self._wsgi_targets[url_prefix.rstrip("/")] = app
 
     def unregister_wsgi(self, url_prefix: str) -> None:
-        self._wsgi_targets.pop(url_prefix.rstrip("/"), None)
+        with self._lock:
+            self._wsgi_targets.pop(url_prefix.rstrip("/"), None)
 
     def _wsgi_for(self, url: str) -> Any:
-        for prefix, app in self._wsgi_targets.items():
+        """The in-process app for ``url``; the targets are copied under the lock, because a
+        delivery thread walking them while a test registers one would raise."""
+        with self._lock:
+            targets = list(self._wsgi_targets.items())
+        for prefix, app in targets:
             if url == prefix or url.startswith(prefix + "/") or url.startswith(prefix + "?"):
                 return app
         return None
@@ -129,14 +171,15 @@ class WebhookDispatcher:
                     app, method, send_url, hook.params, headers
                 )
             else:
-                response = self._session.request(
-                    method,
-                    send_url,
-                    data=hook.params if method != "GET" else None,
-                    headers=headers,
-                    timeout=DELIVERY_TIMEOUT,
-                    allow_redirects=False,
-                )
+                with self._sessions.session() as session:
+                    response = session.request(
+                        method,
+                        send_url,
+                        data=hook.params if method != "GET" else None,
+                        headers=headers,
+                        timeout=DELIVERY_TIMEOUT,
+                        allow_redirects=False,
+                    )
                 record.status, record.response_body = response.status_code, response.text[:2000]
         except Exception as exc:  # a delivery failure is recorded, never raised
             record.error = f"{type(exc).__name__}: {exc}"

@@ -35,6 +35,7 @@ from typing import Any
 from ..core.clock import format_datetime
 from ..core.errors import TwilioError, invalid_param, missing_param, not_found
 from ..core.jsontext import loads
+from ..core.segments import resource_path
 from ..core.sids import new_sid
 from .index import OrderedView
 from .resources import (
@@ -127,7 +128,7 @@ class ProcessorOps(StreamerOps):
         """The MediaProcessor ``sid`` of this account; TwilioError 20404 when unknown."""
         processor = self._processors.get(sid)
         if processor is None:
-            raise not_found(f"/MediaProcessors/{sid}")
+            raise not_found(resource_path("MediaProcessors", sid))
         return processor
 
     def list_media_processors(

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..core.clock import format_datetime
 from ..core.errors import TwilioError, invalid_param, not_found
+from ..core.segments import resource_path
 from ..core.sids import new_sid
 from .base import MediaBase
 from .index import OrderedView
@@ -89,7 +90,7 @@ class StreamerOps(MediaBase):
         """The PlayerStreamer ``sid`` of this account; TwilioError 20404 when unknown."""
         streamer = self._streamers.get(sid)
         if streamer is None:
-            raise not_found(f"/PlayerStreamers/{sid}")
+            raise not_found(resource_path("PlayerStreamers", sid))
         return streamer
 
     def list_player_streamers(

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..core.errors import TwilioError
+from ..core.errors import TwilioError, not_found
 from ..core.scheduler import Scheduler
+from ..core.segments import resource_path
 from ..core.sids import new_sid
 from ..core.state import ProductContext
 from . import callbacks
@@ -43,7 +44,7 @@ SESSION_LENGTH_EXCEEDED = 53216
 
 
 def _room_not_found(key: str) -> TwilioError:
-    return TwilioError(20404, f"The requested resource /Rooms/{key} was not found", 404)
+    return not_found(resource_path("Rooms", key))
 
 
 def _in_window(when: datetime, after: datetime | None, before: datetime | None) -> bool:
@@ -264,12 +265,7 @@ class VideoBackend:
             sid_or_identity
         )
         if participant is None:
-            raise TwilioError(
-                20404,
-                f"The requested resource /Rooms/{room}/Participants/{sid_or_identity} "
-                "was not found",
-                404,
-            )
+            raise not_found(resource_path("Rooms", room, "Participants", sid_or_identity))
         return participant
 
     def update_participant(

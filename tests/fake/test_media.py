@@ -194,8 +194,9 @@ def test_player_streamer_list_order_status_and_paging(client: Client) -> None:
         seen += [s["sid"] for s in page["player_streamers"]]
         url = page["meta"]["next_page_url"]
     assert seen == [sids[0], *sids[2:]]
-    for query in ({"Status": "running"}, {"Order": "up"}, {"PageSize": "1001"}, {"Foo": "1"}):
+    for query in ({"Status": "running"}, {"Order": "up"}, {"PageSize": "0"}, {"Foo": "1"}):
         fails(20001, 400, media_request, client, "GET", "/PlayerStreamers", query)
+    fails(20007, 400, media_request, client, "GET", "/PlayerStreamers", {"PageSize": "1001"})
 
 
 # -- PlaybackGrant ---------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_service_list_pages(client: Client) -> None:
     schemas.validate("twilio/sync-service-page", body)
     assert body["meta"]["next_page_url"] == f"{SYNC}/Services?PageSize=2&Page=1&PageToken=PT2"
     status, body = raw(client, "GET", "/Services", params={"PageSize": 101})
-    assert (status, body["code"]) == (400, 20001)
+    assert (status, body["code"]) == (400, 20007)
 
 
 def test_unknown_service_is_20404(client: Client) -> None:

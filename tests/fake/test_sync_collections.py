@@ -197,7 +197,7 @@ def test_map_items_order_from_bounds_and_paging(
     status, body = raw(client, "GET", path, params={"Bounds": "both"})
     assert (status, body["code"]) == (400, 54452)
     status, body = raw(client, "GET", path, params={"PageSize": 101})
-    assert (status, body["code"]) == (400, 20001)
+    assert (status, body["code"]) == (400, 20007)
 
 
 def test_map_item_update_collection_ttl_sets_parent(

@@ -343,10 +343,15 @@ def test_list_paging_across_three_pages(client: Client) -> None:
 
 
 def test_list_rejects_bad_query(client: Client) -> None:
-    for query in ({"Status": "bogus"}, {"PageSize": "1001"}, {"Colour": "red"}):
+    for query, code in (
+        ({"Status": "bogus"}, 20001),
+        ({"PageSize": "0"}, 20001),
+        ({"PageSize": "1001"}, 20007),  # Twilio's "Page size too large"
+        ({"Colour": "red"}, 20001),
+    ):
         response = client.request("GET", "https://video.twilio.com/v1/Rooms", params=query)
         assert response.status_code == 400
-        assert json.loads(response.text)["code"] == 20001
+        assert json.loads(response.text)["code"] == code, query
 
 
 # -- protocol-level errors and authentication -----------------------------------------------

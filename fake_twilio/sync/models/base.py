@@ -13,10 +13,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ...core.clock import format_datetime
-from ...core.errors import TwilioError
+from ...core.errors import TwilioError, not_found
 from ...core.scheduler import Scheduler
+from ...core.segments import resource_path
 from ...core.state import ProductContext
-from .common import KINDS, MAP, STREAM, SYSTEM, Actor, compact_json, expiry, rest_not_found
+from .common import KINDS, MAP, STREAM, SYSTEM, Actor, compact_json, expiry
 from .entities import Item, SyncCollection, SyncObject, SyncService
 
 WEBHOOK_SOURCE = "sync.service"
@@ -36,7 +37,7 @@ class BackendBase:
         if service is None:
             if client:
                 raise TwilioError(54050, f"Service Instance not found: {service_sid}", 404)
-            raise rest_not_found(f"/Services/{service_sid}")
+            raise not_found(resource_path("Services", service_sid))
         return service
 
     def _object(self, kind: str, service_sid: str, ref: str, *, client: bool = False) -> SyncObject:
@@ -47,7 +48,7 @@ class BackendBase:
             spec = KINDS[kind]
             if client:
                 raise TwilioError(spec.client_not_found, f"{spec.label} not found: {ref}", 404)
-            raise rest_not_found(f"{service.path}/{spec.segment}/{ref}")
+            raise not_found(service.path + resource_path(spec.segment, ref))
         return found
 
     def _collection(

@@ -31,9 +31,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
-from ...core.errors import TwilioError, not_found
+from ...core.errors import TwilioError
 from ...core.sids import is_sid
 
 BASE_URL = "https://sync.twilio.com/v1"
@@ -99,16 +98,6 @@ SYSTEM = Actor()
 def sync_url(path: str) -> str:
     """The absolute ``https://sync.twilio.com/v1`` URL of ``path`` (starting with ``/``)."""
     return BASE_URL + path
-
-
-def quote_segment(value: str | int) -> str:
-    """A path segment as it appears in Twilio URLs (keys and identities percent-encoded)."""
-    return quote(str(value), safe="")
-
-
-def rest_not_found(path: str) -> TwilioError:
-    """REST not-found for ``path`` below ``/v1`` (always 20404, see the module docstring)."""
-    return not_found(path)
 
 
 def expiry(now: datetime, ttl: int | None) -> datetime | None:

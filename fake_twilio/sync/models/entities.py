@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .common import DOCUMENT, KINDS, LIST, MAP, RECENT_MESSAGES, STREAM, KindSpec, quote_segment
+from ...core.segments import resource_path
+from .common import DOCUMENT, KINDS, LIST, MAP, RECENT_MESSAGES, STREAM, KindSpec
 
 
 @dataclass(eq=False)
@@ -48,7 +49,7 @@ class SyncService:
 
     @property
     def path(self) -> str:
-        return f"/Services/{self.sid}"
+        return resource_path("Services", self.sid)
 
     def find(self, kind: str, ref: str) -> SyncObject | None:
         """The live object of ``kind`` whose SID or unique name is ``ref``."""
@@ -82,7 +83,7 @@ class SyncObject:
 
     @property
     def path(self) -> str:
-        return f"{self.service.path}/{self.spec.segment}/{self.sid}"
+        return self.service.path + resource_path(self.spec.segment, self.sid)
 
     def touch(self, now: datetime) -> None:
         """Record a write: bump the revision and the update time."""
@@ -116,7 +117,7 @@ class Item:
 
     @property
     def path(self) -> str:
-        return f"{self.collection.path}/Items/{quote_segment(self.key)}"
+        return self.collection.path + resource_path("Items", self.key)
 
 
 @dataclass(eq=False)
@@ -182,7 +183,7 @@ class Permission:
 
     @property
     def path(self) -> str:
-        return f"{self.target.path}/Permissions/{quote_segment(self.identity)}"
+        return self.target.path + resource_path("Permissions", self.identity)
 
 
 OBJECT_CLASSES: dict[str, type[SyncObject]] = {

@@ -16,7 +16,8 @@ import bisect
 from collections.abc import Sequence
 from typing import Any, overload
 
-from ...core.errors import TwilioError
+from ...core.errors import TwilioError, not_found
+from ...core.segments import resource_path
 from .base import BackendBase
 from .common import (
     ITEM_NOT_FOUND,
@@ -29,7 +30,6 @@ from .common import (
     check_if_match,
     check_key,
     check_ttl,
-    rest_not_found,
 )
 from .entities import Item, SyncCollection
 
@@ -218,5 +218,5 @@ class ItemsMixin(BackendBase):
             if client:
                 label = "Map Item" if parent.kind == MAP else "List Item"
                 raise TwilioError(ITEM_NOT_FOUND[parent.kind], f"{label} not found: {key}", 404)
-            raise rest_not_found(f"{parent.path}/Items/{key}")
+            raise not_found(parent.path + resource_path("Items", key))
         return item

@@ -9,9 +9,10 @@ Deleting a Permission is the same as setting every flag to false.
 
 from __future__ import annotations
 
-from ...core.errors import TwilioError
+from ...core.errors import TwilioError, not_found
+from ...core.segments import resource_path
 from .base import BackendBase
-from .common import FORBIDDEN_STATUS, STREAM, check_identity, rest_not_found
+from .common import FORBIDDEN_STATUS, STREAM, check_identity
 from .entities import Permission, SyncObject
 
 READ = "read"
@@ -57,7 +58,7 @@ class PermissionsMixin(BackendBase):
         target = self._permission_target(kind, service_sid, ref)
         permission = target.permissions.get(identity)
         if permission is None:
-            raise rest_not_found(f"{target.path}/Permissions/{identity}")
+            raise not_found(target.path + resource_path("Permissions", identity))
         return permission
 
     def list_permissions(self, kind: str, service_sid: str, ref: str) -> list[Permission]:
@@ -68,7 +69,7 @@ class PermissionsMixin(BackendBase):
         """Remove ``identity``'s Permission (20404 when it has none)."""
         target = self._permission_target(kind, service_sid, ref)
         if target.permissions.pop(identity, None) is None:
-            raise rest_not_found(f"{target.path}/Permissions/{identity}")
+            raise not_found(target.path + resource_path("Permissions", identity))
 
     def check_access(self, target: SyncObject, identity: str, access: str) -> None:
         """Raise 54007 (HTTP 403) unless ``identity`` may ``access`` ``target``.
