@@ -39,6 +39,7 @@ _SYNC_SEGMENTS = {"document": "Documents", "map": "Maps", "list": "Lists"}
 _PAGE_SIZE = 100  # the largest page every product accepts (Sync: 100)
 _MEDIA_PAGE_SIZE = 1000
 _WRITE_METHODS = ("POST", "DELETE")
+_NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
 
 
 class TwilioRefused(Exception):
@@ -173,6 +174,30 @@ class TwilioView:
         """Wait for queued webhook deliveries (immediate in the fake's ``sync`` mode)."""
         with _refusals():
             return bool(self.control.flush_webhooks(timeout))
+
+    @contextlib.contextmanager
+    def webhooks_lost(self, url: str) -> Iterator[None]:
+        """Within the ``with`` block, deliveries to ``url`` (and below it) go nowhere, as if the
+        network lost them: a webhook rewrite rule (the fake's control plane) sends them to a
+        closed local port; the deliveries are still recorded (:meth:`deliveries`, with an
+        ``error``). The rules in place before are restored afterwards.
+        """
+        before = self._rewrites("GET")
+        public = _without_query(url)
+        self._rewrites("PUT", [*before, {"public": public, "local": _NOWHERE}])
+        try:
+            yield
+        finally:
+            self._rewrites("PUT", before)
+
+    def _rewrites(
+        self, method: str, rules: list[dict[str, str]] | None = None
+    ) -> list[dict[str, str]]:
+        body = None if rules is None else {"rewrites": rules}
+        response = self._rest.request(method, "/_fake/webhooks/rewrites", json=body)
+        if response.status_code >= 400:
+            raise TwilioRefused(None, response.status_code, f"webhook rewrites: {response.text}")
+        return list(response.json()["rewrites"])
 
     # -- Video ------------------------------------------------------------------------------
     def room(self, name_or_sid: str) -> dict[str, Any] | None:
@@ -408,6 +433,12 @@ def _segment(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="")
+
+
+def _without_query(url: str) -> str:
+    """``url`` without its query and fragment (a rewrite rule's public prefix has neither)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 def _kind(kind: str) -> str:

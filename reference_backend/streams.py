@@ -13,15 +13,16 @@ backend's ``streams`` record (:mod:`.storage`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import documented, step
 from .settings import Settings
 from .storage import BackendStorage, StreamRecord
-from .sync_state import MAPS, SPEAKERS, SyncState, user_document
+from .sync_state import MAPS, RAISED_HANDS, SPEAKERS, SyncState, user_document
 from .tokens import TokenFactory
 from .twilio_gateway import Room, TwilioGateway
 from .twilio_http import TwilioFailure
@@ -195,12 +196,12 @@ class Streams:
         """The user's document and read access, and chat membership; the chat service."""
         service_sid = record.sync_service_sid
         document = user_document(identity)
-        with step("error creating user document"):
+        with self._stream_step("error creating user document", record):
             self.gateway.create_document(service_sid, document, {"speaker_invite": False})
-        with step("error adding read access to user document"):
+        with self._stream_step("error adding read access to user document", record):
             self.gateway.grant_document_read(service_sid, document, identity)
         for sync_map in MAPS:
-            with step(f"error adding read access to {sync_map.label}"):
+            with self._stream_step(f"error adding read access to {sync_map.label}", record):
                 self.gateway.grant_map_read(service_sid, sync_map.name, identity)
         if not self.settings.chat_enabled:
             return None
@@ -249,19 +250,53 @@ class Streams:
             raise documented(endpoint, "error finding room")
         return room, record
 
+    @contextlib.contextmanager
+    def _stream_step(
+        self, message: str, record: StreamRecord, endpoint: str = "join-stream-as-speaker"
+    ) -> Iterator[None]:
+        """:func:`step` for a write into the stream's Sync service, which room-ended deletes:
+        a call racing that cleanup gets Twilio's 'not found' (20404), which then means the
+        stream has ended, the documented 404 'error finding room', not a 502."""
+        with step(message):
+            try:
+                yield
+            except TwilioFailure as failure:
+                if failure.not_found and self._has_ended(record):
+                    raise documented(endpoint, "error finding room") from failure
+                raise
+
+    def _has_ended(self, record: StreamRecord) -> bool:
+        """Whether the stream's Sync service is gone or its room no longer in progress (a
+        lookup that fails says no: the original failure is then reported)."""
+        try:
+            if self.gateway.sync_service_name(record.sync_service_sid) is None:
+                return True
+            room = self.gateway.find_room(record.room_sid)
+        except TwilioFailure:
+            return False
+        return room is None or room.status != "in-progress"
+
     # -- audience ---------------------------------------------------------------------------
     def viewer_connected(self, identity: str, stream_name: str) -> dict[str, Any]:
         """Add ``identity`` to ``viewers`` (idempotent)."""
         _, record = self._live_stream(stream_name, "error getting stream sync client")
-        with step("error adding user to viewers map"):
+        with self._stream_step(
+            "error adding user to viewers map", record, "viewer-connected-to-player"
+        ):
             self.sync.add_viewer(record.sync_service_sid, identity)
         return {"success": True}
 
     def raise_hand(self, identity: str, stream_name: str, hand_raised: bool) -> dict[str, Any]:
         """Add ``identity`` to ``raised_hands`` or remove it (idempotent both ways)."""
         _, record = self._live_stream(stream_name, "error getting stream sync client")
-        with step("error updating raised hands map"):
-            self.sync.set_hand(record.sync_service_sid, identity, hand_raised)
+        service = record.sync_service_sid
+        with self._stream_step("error updating raised hands map", record, "raise-hand"):
+            if hand_raised:
+                self.sync.set_hand(service, identity, True)
+            elif not self.gateway.remove_map_item(
+                service, RAISED_HANDS.name, identity
+            ) and self._has_ended(record):  # nothing removed: the map went with the service
+                raise documented("raise-hand", "error finding room")
         return {"sent": True}
 
     def send_speaker_invite(self, identity: str, room_sid: str) -> dict[str, Any]:
@@ -271,11 +306,13 @@ class Streams:
         enough, since it outlives its room until the room-ended cleanup has run (FLOW-8).
         """
         _, record = self._live_stream(room_sid, "error finding room", "send-speaker-invite")
-        with step("error updating user document"):
+        with self._stream_step("error updating user document", record, "send-speaker-invite"):
             found = self.sync.merge_user_document(
                 record.sync_service_sid, identity, {"speaker_invite": True}
             )
         if not found:
+            if self._has_ended(record):  # the document went with the stream's Sync service
+                raise documented("send-speaker-invite", "error finding room")
             raise documented("send-speaker-invite", "error updating user document")
         return {"sent": True}
 

@@ -424,6 +424,9 @@ def input_error(endpoint_name: str, body: Any) -> dict[str, dict[str, str]] | No
 
     ``body`` is the decoded request body (for form and query input: a dict of strings whose
     booleans were already converted, see PROTOCOL.md). Only client endpoints have inputs.
+    Strings are Unicode text: one holding a lone surrogate (U+D800..U+DFFF, which a JSON
+    escape such as ``"\\ud800"`` can spell) is ``invalid <param>``, as ``common.json`` says; so
+    is a number of any size where a string or a boolean is expected.
     """
     item = endpoint(endpoint_name)
     if item.kind != "client":
@@ -433,6 +436,26 @@ def input_error(endpoint_name: str, body: Any) -> dict[str, dict[str, str]] | No
     for param in item.params:
         if param not in body:
             return missing_error(param).body()
-        if not _param_validator(endpoint_name, param).is_valid(body[param]):
+        if not _param_validator(endpoint_name, param).is_valid(_validatable(body[param])):
             return invalid_error(param).body()
     return None
+
+
+#: An integer with more bits than this may exceed Python's int-to-text limit (4,300 digits),
+#: which jsonschema hits when it words a validation error.
+_HUGE_INT_BITS = 4_000
+
+
+def _validatable(value: Any) -> Any:
+    """``value`` with every huge integer replaced by one of the same sign that Python can turn
+    into text: a parameter schema can only judge such a number by its type and sign (the
+    protocol has no numeric bounds), and validating the original would raise ValueError."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value.bit_length() > _HUGE_INT_BITS:
+        return 10**100 if value > 0 else -(10**100)
+    if isinstance(value, list):
+        return [_validatable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _validatable(item) for key, item in value.items()}
+    return value

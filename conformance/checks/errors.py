@@ -6,6 +6,7 @@ What the answers say when Twilio itself fails (ERR-6, ERR-7) is in :mod:`.twilio
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import schemas
@@ -14,6 +15,7 @@ from ..context import CheckContext
 from ..registry import check
 from ..transport import WEBHOOK_ENDPOINTS, Exchange
 from ._answers import expect_failure_message, expect_ok
+from ._late_room_ended import room_ended_held_back
 from ._parameters import client_endpoints, random_room_sid, valid_params
 from ._passcodes import refused_call
 from ._twilio_state import show_writes, stream_snapshot, successful_writes
@@ -162,8 +164,9 @@ def every_error_uses_the_envelope(ctx: CheckContext) -> None:
 
 @check("ERR-2")
 def unknown_streams_are_reported(ctx: CheckContext) -> None:
-    """Every endpoint naming a stream that was never created, or whose room has ended,
-    answers non-2xx 'error finding room' and sends no write request to Twilio.
+    """Every endpoint naming a stream that was never created, or whose room has ended (with
+    room-ended delivered, and while it is held back), answers non-2xx 'error finding room'
+    and sends no write request to Twilio.
 
     Passes: POST /join-stream-as-viewer {"user_identity": "bob", "stream_name":
     "never-created"} answers 404 {"error": {"message": "error finding room", ...}}.
@@ -202,13 +205,19 @@ def unknown_streams_are_reported(ctx: CheckContext) -> None:
     if ctx.twilio is None and not ctx.has("delete-stream"):
         ctx.note("ended streams not probed: needs delete-stream or a view of Twilio")
         return
-    stream = ctx.new_stream()
-    stream.join_viewer()
-    if ctx.has("delete-stream"):
-        expect_ok(ctx, ctx.call("delete-stream", {"stream_name": stream.name}), "delete-stream")
-    else:
-        ctx.require_twilio().complete_room(stream.room_sid)
-    probe(stream.name, stream.room_sid, "a stream whose room has ended")
+    for held_back in (False, True) if view is not None else (False,):
+        stream = ctx.new_stream()
+        stream.join_viewer()
+        label = "a stream whose room has ended"
+        with room_ended_held_back(ctx, stream) if held_back else contextlib.nullcontext():
+            if ctx.has("delete-stream"):
+                exchange = ctx.call("delete-stream", {"stream_name": stream.name})
+                expect_ok(ctx, exchange, "delete-stream")
+            else:
+                ctx.require_twilio().complete_room(stream.room_sid)
+            if held_back:
+                label += " (room-ended not delivered yet)"
+            probe(stream.name, stream.room_sid, label)
 
 
 @check("ERR-3", needs_twilio=True)

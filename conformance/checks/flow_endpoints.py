@@ -14,6 +14,7 @@ from typing import Any
 from ..context import CheckContext
 from ..registry import check
 from ._answers import describe_answer, expect_failure_message
+from ._late_room_ended import room_ended_held_back
 from ._parameters import valid_params
 from ._twilio_state import (
     expect_unchanged,
@@ -167,17 +168,32 @@ def remove_speaker_disconnects(ctx: CheckContext) -> None:
 @check("FLOW-8", needs_twilio=True)
 def delete_stream_completes_the_room(ctx: CheckContext) -> None:
     """When delete-stream answers 200 {"deleted": true}, the room is completed in Twilio
-    and every endpoint answers 'error finding room' for the stream.
+    and every endpoint answers 'error finding room' for the stream: once room-ended has been
+    delivered, and already while it is held back (late or lost).
 
     Passes: delete-stream answers {"deleted": true}; room RM... is "completed"; a second
-    delete-stream answers 404 'error finding room'.
-    Fails: the room is still in progress, or join-stream-as-viewer still answers 200.
+    delete-stream answers 404 'error finding room', before and after room-ended arrives.
+    Fails: the room is still in progress, or join-stream-as-viewer still answers 200; or
+    send-speaker-invite answers 200 while room-ended has not reached the backend (it trusted
+    its own stream record).
     """
     if not ctx.has("delete-stream"):
         ctx.skip("capability delete-stream not declared or detected")
-    view = ctx.require_twilio()
     stream = ctx.new_stream()
     viewer = stream.join_viewer()
+    _delete_and_expect_unknown(ctx, stream, viewer.identity, "after delete-stream")
+    late = ctx.new_stream()
+    late_viewer = late.join_viewer()
+    with room_ended_held_back(ctx, late):
+        _delete_and_expect_unknown(
+            ctx, late, late_viewer.identity, "after delete-stream, before room-ended arrived"
+        )
+
+
+def _delete_and_expect_unknown(ctx: CheckContext, stream: Any, identity: str, when: str) -> None:
+    """delete-stream answers {"deleted": true}, the room is completed, and then every
+    endpoint naming the stream answers 'error finding room'."""
+    view = ctx.require_twilio()
     exchange = ctx.call("delete-stream", {"stream_name": stream.name})
     body = exchange.json
     if exchange.status != 200 or not isinstance(body, dict) or body.get("deleted") is not True:
@@ -203,14 +219,12 @@ def delete_stream_completes_the_room(ctx: CheckContext) -> None:
         params = valid_params(
             ctx,
             endpoint,
-            identity=viewer.identity,
+            identity=identity,
             stream_name=stream.name,
             room_sid=stream.room_sid,
         )
         answer = ctx.call(endpoint, params)
-        expect_failure_message(
-            ctx, answer, "error finding room", what=f"{endpoint} after delete-stream"
-        )
+        expect_failure_message(ctx, answer, "error finding room", what=f"{endpoint} {when}")
 
 
 @check("FLOW-12", needs_twilio=True)

@@ -5,6 +5,7 @@ IN-3, IN-4, IN-8).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from schemas import catalog
@@ -111,7 +112,7 @@ _WRONG_FOR_BOOLEAN: tuple[Any, ...] = ("true", "false", "", "yes", 1, 0, None, [
 def wrong_json_types_are_invalid(ctx: CheckContext) -> None:
     """A parameter of the wrong JSON type (number, boolean, array, object or null for a
     string; a string, number or null for hand_raised) answers 400 'invalid <param>' with a
-    non-empty explanation.
+    non-empty explanation; a number of 5,000 digits too (never a 500).
 
     Passes: POST /raise-hand {"user_identity": "bob", "stream_name": "s", "hand_raised":
     "false"} answers 400 {"error": {"message": "invalid hand_raised", ...}}.
@@ -137,6 +138,29 @@ def wrong_json_types_are_invalid(ctx: CheckContext) -> None:
                         f"{endpoint} with {name} = {value!r}: the explanation is empty",
                         exchange=exchange,
                     )
+            exchange = ctx.call(
+                endpoint, body=_with_huge_integer(full, name), content_type="application/json"
+            )
+            expect_failure_message(
+                ctx,
+                exchange,
+                f"invalid {name}",
+                status=400,
+                what=f"{endpoint} with {name} = an integer of {HUGE_INTEGER_DIGITS:,} digits",
+            )
+
+
+#: More digits than Python's int-to-text limit (4,300): a JSON parser that turns every
+#: integer into a native one may fail on it, and a 500 is no answer to a wrong type.
+HUGE_INTEGER_DIGITS = 5_000
+_PLACEHOLDER = "<huge integer>"
+
+
+def _with_huge_integer(params: dict[str, Any], name: str) -> str:
+    """``params`` as JSON text with ``name`` set to a :data:`HUGE_INTEGER_DIGITS`-digit
+    integer (written by hand: Python's own json module cannot write such a number)."""
+    text = json.dumps({**params, name: _PLACEHOLDER})
+    return text.replace(json.dumps(_PLACEHOLDER), "9" * HUGE_INTEGER_DIGITS, 1)
 
 
 # -- IN-8 --------------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ _REJECTED_IDENTITIES: tuple[tuple[str, str], ...] = (
     ("U+007F", "del\u007f"),
     ("U+0085", "next\u0085line"),
     ("U+009F", "app\u009fcmd"),
+    ("a lone high surrogate (JSON \\ud800)", "lone\ud800half"),
+    ("a lone low surrogate (JSON \\udfff)", "\udfff"),
 )
 
 
@@ -44,7 +46,8 @@ _REJECTED_IDENTITIES: tuple[tuple[str, str], ...] = (
 def identities_are_limited_and_verbatim(ctx: CheckContext) -> None:
     """user_identity of 1..121 code points without control characters is accepted (non-ASCII
     letters, spaces, any case) and used verbatim in the token, Sync keys and document name;
-    an empty string, 122+ characters or a control character answers 400 'invalid
+    an empty string, 122+ characters, a control character or a lone surrogate (a JSON
+    escape such as "\\ud800" that is no Unicode character) answers 400 'invalid
     user_identity'.
 
     Passes: join-stream-as-viewer with user_identity "  padded name  " answers 200, the token's
@@ -129,6 +132,7 @@ _REJECTED_STREAM_NAMES: tuple[tuple[str, str], ...] = (
     ("a newline", "a\nb"),
     ("U+0000", "a\u0000b"),
     ("U+009F", "a\u009fb"),
+    ("a lone surrogate (JSON \\udbff)", "a\udbffb"),
     ("a Room SID", "RM" + SID_HEX),
     ("an upper-case Room SID", "RM" + SID_HEX.upper()),
     ("a Room SID with a lower-case prefix", "rm" + SID_HEX),
@@ -137,9 +141,10 @@ _REJECTED_STREAM_NAMES: tuple[tuple[str, str], ...] = (
 
 @check("IN-6")
 def stream_references_are_limited(ctx: CheckContext) -> None:
-    """stream_name: 1..128 characters, no control character, not shaped like a Room SID
-    ('invalid stream_name' otherwise); room_name: the same or a lower-case Room SID
-    ('invalid room_name'); room_sid: a lower-case Room SID ('invalid room_sid'). All 400.
+    """stream_name: 1..128 characters, no control character or lone surrogate, not shaped
+    like a Room SID ('invalid stream_name' otherwise); room_name: the same or a lower-case
+    Room SID ('invalid room_name'); room_sid: a lower-case Room SID ('invalid room_sid').
+    All 400.
 
     Passes: join-stream-as-viewer with stream_name "RM0123...ef" (a Room SID) answers 400
     'invalid stream_name'; with 128 characters it answers 404 'error finding room'.

@@ -3,8 +3,9 @@
 Valid parameters come from ``schemas/protocol/*.request.json`` through
 ``hypothesis-jsonschema`` (references into ``common.json`` inlined first); invalid bodies are
 valid ones with one mutation (a member dropped, a wrong JSON type, an empty, over-long or
-control-character string, a 10 kB identity), non-objects, malformed JSON, empty bodies and
-other content types. The oracle of an invalid body is :func:`schemas.catalog.input_error`.
+control-character string, a 10 kB identity; fixed cases: a 5,000-digit integer and a lone
+surrogate escape), non-objects, malformed JSON, empty bodies and other content types. The
+oracle of an invalid body is :func:`schemas.catalog.input_error`.
 Properties (docs/PROTOCOL.md PROP-2): no 5xx for any generated input, the error envelope on
 every non-2xx answer, valid input never answered 400, and no write to Twilio from a request
 answered non-2xx.
@@ -30,7 +31,7 @@ from ..scenario import Stream
 from ..transport import Exchange
 from .budget import Budget, OutOfTime
 
-__all__ = ["Case", "cases", "huge_identity_cases", "run_fuzz"]
+__all__ = ["Case", "cases", "extreme_json_cases", "huge_identity_cases", "run_fuzz"]
 
 HUGE = 10_240
 _ENDPOINTS = tuple(e.name for e in catalog.CLIENT_ENDPOINTS if e.params)
@@ -154,8 +155,40 @@ def huge_identity_cases() -> list[Case]:
     return found
 
 
+#: More digits than Python's int-to-text limit (4,300): a parser that builds native integers
+#: may fail on such a number, yet it is only a number of the wrong type ('invalid <param>').
+HUGE_INT_DIGITS = 5_000
+_HUGE_INT_PLACEHOLDER = "<huge integer>"
+
+
+def extreme_json_cases() -> list[Case]:
+    """Every endpoint with its first parameter a :data:`HUGE_INT_DIGITS`-digit integer, or a
+    string holding a lone surrogate escape (``"\\ud800"``): both must be answered 400
+    'invalid <param>', never 500. Run first, whatever the budget: generated strings are
+    Unicode text, and generated integers are small. ``params`` holds ``10**100`` in place
+    of the huge integer: the oracle judges it by its type alone, and a report can print it."""
+    found = []
+    for endpoint in _ENDPOINTS:
+        sample = schemas.load(catalog.endpoint(endpoint).request_schema)["examples"][0]
+        first = catalog.endpoint(endpoint).params[0]
+        huge = {**sample, first: 10**100}
+        text = json.dumps({**sample, first: _HUGE_INT_PLACEHOLDER}).replace(
+            json.dumps(_HUGE_INT_PLACEHOLDER), "1" + "0" * (HUGE_INT_DIGITS - 1), 1
+        )
+        found.append(Case("invalid", endpoint, text.encode(), "application/json", huge))
+        if isinstance(sample[first], str):
+            lone = {**sample, first: sample[first] + "\ud800"}
+            found.append(Case("invalid", endpoint, _encode(lone), "application/json", lone))
+    return found
+
+
 def _encode(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    """JSON in UTF-8; a lone surrogate, which UTF-8 cannot carry, is written as an escape."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value).encode("ascii")
 
 
 def run_fuzz(ctx: CheckContext, budget: Budget) -> None:
@@ -175,6 +208,8 @@ def run_fuzz(ctx: CheckContext, budget: Budget) -> None:
     test = given(case=cases(), aim=st.booleans())(property_holds)
     for case in reversed(huge_identity_cases()):
         test = example(case=case, aim=True)(test)
+    for case in reversed(extreme_json_cases()):
+        test = example(case=case, aim=False)(test)  # aiming would re-encode the huge integer
     try:
         budget.run(budget.settings()(test))
     except OutOfTime:

@@ -103,6 +103,46 @@ def test_stream_is_unknown_once_its_room_is_over_even_before_cleanup(
     }
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "extra"),
+    [
+        ("viewer-connected-to-player", {}),
+        ("raise-hand", {"hand_raised": True}),
+        ("raise-hand", {"hand_raised": False}),
+        ("join-stream-as-viewer", {}),
+        ("join-stream-as-speaker", {}),
+        ("send-speaker-invite", {}),
+    ],
+)
+def test_a_call_racing_the_cleanup_finds_no_room(
+    harness: Harness, stream: Stream, endpoint: str, extra: dict
+) -> None:
+    """room-ended's cleanup deleted the Sync service between the call's room check and its
+    Sync write (forced here: deleted through the fake while the room is still in progress and
+    the record still there): the stream has ended, 404 'error finding room', not a 502."""
+    harness.join(stream, "bob")
+    harness.twilio.sync.v1.services(stream.sync_service_sid).delete()
+    body = {"user_identity": "bob", "stream_name": stream.name, **extra}
+    if endpoint == "send-speaker-invite":
+        body = {"user_identity": "bob", "room_sid": stream.room_sid}
+    response = harness.call(endpoint, body)
+    assert response.status_code == 404, response.get_data(as_text=True)
+    assert error_of(response)["message"] == "error finding room"
+
+
+def test_a_missing_map_of_a_live_stream_is_still_a_twilio_failure(
+    harness: Harness, stream: Stream
+) -> None:
+    """Only the stream's end turns Twilio's 'not found' into 'error finding room'."""
+    harness.join(stream, "bob")
+    harness.twilio.sync.v1.services(stream.sync_service_sid).sync_maps("viewers").delete()
+    response = harness.call(
+        "viewer-connected-to-player", {"user_identity": "bob", "stream_name": stream.name}
+    )
+    assert response.status_code == 502
+    assert error_of(response)["message"] == "error adding user to viewers map"
+
+
 def test_name_in_use(harness: Harness, stream: Stream) -> None:
     before = harness.sync_state(stream.sync_service_sid)
     mark = harness.mark()

@@ -26,7 +26,7 @@ from twilio.jwt.access_token.grants import PlaybackGrant, VideoGrant
 
 from reference_backend import create_app
 from reference_backend.app import CLIENT_ENDPOINTS, Backend, backend_of
-from reference_backend.errors import ProtocolError, passcode_incorrect
+from reference_backend.errors import ProtocolError, documented, passcode_incorrect, step
 from reference_backend.inputs import read_params
 from reference_backend.storage import StreamRecord
 from reference_backend.sync_state import SPEAKERS, user_document
@@ -369,6 +369,69 @@ def _expiry_after_equality(app: Flask, backend: Backend) -> None:
     guard.check = check  # type: ignore[method-assign]
 
 
+# -- 15. send-speaker-invite trusts the stream record (the old reference backend's bug) ----------
+def _invite_trusts_its_record(app: Flask, backend: Backend) -> None:
+    streams = backend.streams
+
+    def send_speaker_invite(identity: str, room_sid: str) -> dict[str, Any]:
+        record = streams.storage.get_stream(room_sid)  # kept until room-ended is handled
+        if record is None:
+            raise documented("send-speaker-invite", "error finding room")
+        with step("error updating user document"):
+            found = streams.sync.merge_user_document(
+                record.sync_service_sid, identity, {"speaker_invite": True}
+            )
+        if not found:
+            raise documented("send-speaker-invite", "error updating user document")
+        return {"sent": True}
+
+    streams.send_speaker_invite = send_speaker_invite  # type: ignore[method-assign]
+
+
+# -- 16, 17. extreme JSON crashes the body parser (the old reference backend's bugs) -------------
+def _crashes_on(crashes: Callable[[Any], bool]) -> Callable[[Flask, Backend], None]:
+    """A variant answering 500 'internal error' to every JSON body for which ``crashes`` holds
+    (given the body parsed by Python's json module, or the ValueError it raised)."""
+
+    def change(app: Flask, backend: Backend) -> None:
+        def wrap(inner: WSGIApp) -> WSGIApp:
+            def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+                if "json" in environ.get("CONTENT_TYPE", ""):
+                    try:
+                        parsed: Any = json.loads(_read_body(environ) or b"null")
+                    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+                        parsed = None
+                    except ValueError as error:  # e.g. an integer beyond 4,300 digits
+                        parsed = error
+                    if crashes(parsed):
+                        body = json.dumps(
+                            {"error": {"message": "internal error", "explanation": "crashed"}}
+                        ).encode()
+                        headers = [("Content-Type", "application/json")]
+                        return _answer(start_response, "500 INTERNAL SERVER ERROR", headers, body)
+                return inner(environ, start_response)
+
+            return middleware
+
+        _middleware(app, wrap)
+
+    return change
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False
+
+
 # -- extra: cacheable token answers -----------------------------------------------------
 def _cacheable_tokens(app: Flask, backend: Backend) -> None:
     @app.after_request
@@ -476,6 +539,25 @@ FAULTY: tuple[Faulty, ...] = (
         "the passcode's equality is checked before its expiry",
         frozenset({"AUTH-3"}),
         _variant(_expiry_after_equality),
+    ),
+    Faulty(
+        "invite-trusts-its-record",
+        "send-speaker-invite checks only the stored stream record, not the room's status "
+        "(answers 200 while room-ended is late)",
+        frozenset({"ERR-2", "FLOW-8"}),
+        _variant(_invite_trusts_its_record),
+    ),
+    Faulty(
+        "huge-int-crashes",
+        "a JSON body with an integer of more than 4,300 digits answers 500",
+        frozenset({"IN-4"}),
+        _variant(_crashes_on(lambda parsed: isinstance(parsed, ValueError))),
+    ),
+    Faulty(
+        "lone-surrogate-crashes",
+        'a JSON body with a lone surrogate escape ("\\ud800") answers 500',
+        frozenset({"IN-5", "IN-6"}),
+        _variant(_crashes_on(_holds_lone_surrogate)),
     ),
     Faulty(
         "cacheable-token-answers",
