@@ -2,7 +2,8 @@
 
 A :class:`TwilioView` reads Twilio-side state the way any Twilio user would, through the
 fake's REST API with the account's credentials (rooms, participants, PlayerStreamers,
-MediaProcessors, Sync services, maps, documents and permissions, conversations), and acts
+MediaProcessors, Sync services, maps, documents and permissions, conversations), writes a
+Sync document's data the same way (to seed state a check then expects kept), and acts
 through the fake's control plane: simulated client SDKs presenting the tokens the backend
 issued (connect to a room, a player, Sync, a conversation), Twilio-initiated events
 (completing a room), the clock, fault injection and the request journal.
@@ -158,8 +159,9 @@ class TwilioView:
         """Journal entries after ``mark`` whose method is POST or DELETE (writes to Twilio).
 
         Each entry has ``seq``, ``method``, ``path``, ``product``, ``form``, ``status``... The
-        suite itself only reads through the REST API, so every write is someone else's: the
-        backend's (or, for webhook-driven work, the backend's webhook handlers').
+        suite itself only reads through the REST API (its one write, :meth:`write_document`,
+        comes before the marks taken around a backend request), so every write is someone
+        else's: the backend's (or, for webhook-driven work, the backend's webhook handlers').
         """
         with _refusals():
             entries = self.control.requests(since=mark, writes_only=True)
@@ -261,6 +263,21 @@ class TwilioView:
         """The data of the document (by unique name or SID); None when it does not exist."""
         found = self._get(f"/sync/v1/Services/{_segment(service_sid)}/Documents/{_segment(name)}")
         return None if found is None else found.get("data")
+
+    def write_document(self, service_sid: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Replace the document's data as the account (REST update, no ``If-Match``), the way a
+        backend would; the document's new data. :class:`TwilioRefused` when the fake refuses
+        (no such service or document: HTTP 404, code 20404).
+
+        The one write the suite makes through the REST API: it shows up in the journal
+        (:meth:`writes_since`), so take a mark after it, not before.
+        """
+        path = f"/sync/v1/Services/{_segment(service_sid)}/Documents/{_segment(name)}"
+        response = self._rest.post(path, data={"Data": json.dumps(data)})
+        body = _json_of(response)
+        if response.status_code >= 400 or not isinstance(body, dict):
+            raise _refused("POST", path, response, body)
+        return dict(body.get("data") or {})
 
     def documents(self, service_sid: str) -> dict[str, dict[str, Any]] | None:
         """``{unique_name: data}`` of every document of the service; None when it is gone."""
@@ -397,14 +414,9 @@ class TwilioView:
         response = self._rest.get(path, params=params)
         if response.status_code == 404:
             return None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = _json_of(response)
         if response.status_code >= 400 or not isinstance(body, dict):
-            code = body.get("code") if isinstance(body, dict) else None
-            message = body.get("message") if isinstance(body, dict) else response.text[:200]
-            raise TwilioRefused(code, response.status_code, f"GET {path}: {message}")
+            raise _refused("GET", path, response, body)
         return body
 
     def _list(
@@ -426,6 +438,20 @@ class TwilioView:
             page = self._get(_rest_path(next_url))
             if page is None:
                 return records
+
+
+def _json_of(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _refused(method: str, path: str, response: httpx.Response, body: Any) -> TwilioRefused:
+    """The fake's error answer as :class:`TwilioRefused` (Twilio's code and message if given)."""
+    code = body.get("code") if isinstance(body, dict) else None
+    message = body.get("message") if isinstance(body, dict) else response.text[:200]
+    return TwilioRefused(code, response.status_code, f"{method} {path}: {message}")
 
 
 def _segment(value: str) -> str:

@@ -12,13 +12,14 @@ stays a string (and so is ``invalid``). A parameter given more than once is ``in
 
 The decoded parameters are then checked with the endpoint's request schema, in the
 catalogue's order (:func:`schemas.catalog.input_error`): ``invalid request body``, then per
-parameter ``missing <param>`` / ``invalid <param>``.
+parameter ``missing <param>`` / ``invalid <param>``. The schema also refuses strings that
+are not Unicode text (a lone surrogate, which a ``\\udXXX`` JSON escape can spell and which
+Twilio could not be sent) and numbers of any size where text or a boolean is expected.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from typing import Any
 
@@ -31,7 +32,6 @@ from .errors import ProtocolError, method_not_allowed
 __all__ = ["FORM_CONTENT_TYPE", "read_params"]
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @cache
@@ -66,20 +66,6 @@ def _parse_int(text: str) -> int | float:
         return float(text)
 
 
-def _unencodable_as_null(endpoint: str, params: Any) -> Any:
-    """``params`` with every parameter string that holds a lone surrogate (a ``\\udXXX`` JSON
-    escape, not Unicode text, which Twilio cannot receive) replaced by ``None``, so the
-    catalogue answers ``invalid <param>`` in its usual order."""
-    if not isinstance(params, dict):
-        return params
-    bad = [
-        name
-        for name in catalog.endpoint(endpoint).params
-        if isinstance(params.get(name), str) and _SURROGATE.search(params[name])
-    ]
-    return {**params, **dict.fromkeys(bad)} if bad else params
-
-
 def _body(request: Request, endpoint: str, form_body: bool) -> Any:
     """The decoded POST body (``...`` stands for "not JSON": invalid request body)."""
     if request.mimetype == FORM_CONTENT_TYPE:
@@ -108,8 +94,7 @@ def read_params(
         params: Any = _from_strings(endpoint, request.args)
     else:
         params = _body(request, endpoint, form_body)
-    checked = None if params is ... else _unencodable_as_null(endpoint, params)
-    problem = catalog.input_error(endpoint, checked)
+    problem = catalog.input_error(endpoint, None if params is ... else params)
     if problem is not None:
         raise ProtocolError(400, problem["error"]["message"], problem["error"]["explanation"])
     return params

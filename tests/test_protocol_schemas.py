@@ -374,6 +374,57 @@ def test_input_error_follows_the_checking_order(endpoint: str, body: Any, messag
         assert error["error"]["explanation"] == f"The {param} parameter is missing."
 
 
+#: A 5,000-digit integer (777...7), beyond Python's int-to-text limit (4,300 digits), built
+#: without going through text, as a JSON parser without that limit would decode it.
+HUGE = 7 * (10**5000 - 1) // 9
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body", "message"),
+    [
+        # the cases of tests/backend/test_inputs.py::test_json_beyond_python_limits_...
+        ("raise-hand", {"user_identity": HUGE}, "invalid user_identity"),
+        ("raise-hand", {"user_identity": "bob", "stream_name": -HUGE}, "invalid stream_name"),
+        ("raise-hand", {"user_identity": "b\ud800b", "stream_name": "s"}, "invalid user_identity"),
+        ("raise-hand", {"user_identity": "bob", "stream_name": "s\udfff"}, "invalid stream_name"),
+        ("raise-hand", {"user_identity": "\udc00"}, "invalid user_identity"),
+        (
+            "raise-hand",
+            {"user_identity": "bob", "stream_name": "s", "hand_raised": HUGE},
+            "invalid hand_raised",
+        ),
+        ("create-stream", {"user_identity": "a", "stream_name": "\ud83d"}, "invalid stream_name"),
+        ("send-speaker-invite", {"user_identity": "a", "room_sid": -HUGE}, "invalid room_sid"),
+    ],
+    ids=[
+        "huge-identity",
+        "huge-negative-stream",
+        "high-surrogate-identity",
+        "low-surrogate-stream",
+        "surrogate-before-missing",
+        "huge-hand-raised",
+        "half-an-emoji-stream",
+        "huge-room-sid",
+    ],
+)
+def test_input_error_judges_input_beyond_python_limits(
+    endpoint: str, body: dict[str, Any], message: str
+) -> None:
+    """Numbers too long to print and strings that are not Unicode text are ``invalid
+    <param>``, as the reference backend answers them (400, never a crash)."""
+    error = catalog.input_error(endpoint, body)
+    assert error is not None
+    schemas.validate("protocol/error", error)
+    assert error["error"]["message"] == message
+
+
+def test_input_error_ignores_extreme_values_of_undefined_members() -> None:
+    """Members the endpoint does not define are ignored, whatever they hold (the backend's
+    "surrogate in an ignored member still answers 200")."""
+    body = {"user_identity": "bob", "stream_name": "s", "x": "\ud800", "y": HUGE}
+    assert catalog.input_error("join-stream-as-viewer", body) is None
+
+
 def test_input_error_accepts_valid_bodies() -> None:
     for e in catalog.CLIENT_ENDPOINTS:
         example = schemas.load(e.request_schema)["examples"][0]

@@ -25,6 +25,10 @@ from ._twilio_state import (
 )
 from ._waiting import quiet_wait, settle, wait_for
 
+#: The member FLOW-2 adds to the invitee's document before the invitation, to see it kept.
+_MARKER = "lc_marker"
+_GONE = object()
+
 
 @check("FLOW-1", needs_twilio=True)
 def audience_endpoints_update_the_maps(ctx: CheckContext) -> None:
@@ -62,26 +66,40 @@ def audience_endpoints_update_the_maps(ctx: CheckContext) -> None:
 @check("FLOW-2", needs_twilio=True)
 def invitation_is_set(ctx: CheckContext) -> None:
     """After send-speaker-invite, the invitee's document has speaker_invite true and keeps
-    its other members.
+    every other member it had, with its value.
 
-    Passes: user-bob goes from {"speaker_invite": false} to {"speaker_invite": true}.
-    Fails: user-bob stays {"speaker_invite": false}, or loses a member it had.
+    The suite first adds a member of its own (``lc_marker``) to the document, as a client app
+    might, so that a backend replacing the document's data shows.
+
+    Passes: user-bob goes from {"speaker_invite": false, "lc_marker": 1} to
+    {"speaker_invite": true, "lc_marker": 1}.
+    Fails: user-bob stays {"speaker_invite": false, ...}, or becomes {"speaker_invite": true}
+    (the invitation overwrote the document).
     """
     stream = ctx.new_stream()
     viewer = stream.join_viewer()
-    before = user_document(ctx, stream, viewer.identity)
-    stream.invite(viewer.identity)
+    name = f"user-{viewer.identity}"
+    found = user_document(ctx, stream, viewer.identity)
+    before: dict[str, Any] = {}
+    if isinstance(found, dict):  # none yet: other requirements judge when it is created
+        before = ctx.require_twilio().write_document(
+            stream.sync_service_sid, name, {**found, _MARKER: 1}
+        )
+    exchange = stream.invite(viewer.identity)
     after = wait_for(
         ctx,
         lambda: user_document(ctx, stream, viewer.identity),
         lambda data: isinstance(data, dict) and data.get("speaker_invite") is True,
-        f"user-{viewer.identity} has speaker_invite true after send-speaker-invite",
+        f"{name} has speaker_invite true after send-speaker-invite",
     )
-    lost = sorted(set(before or {}) - set(after or {}))
-    if lost:
+    changed = sorted(
+        key for key in before if key != "speaker_invite" and after.get(key, _GONE) != before[key]
+    )
+    if changed:
         ctx.fail(
-            f"send-speaker-invite removed members {lost} from user-{viewer.identity}",
-            expected=before,
+            f"send-speaker-invite did not keep the other members {changed} of {name}",
+            exchange=exchange,
+            expected={**before, "speaker_invite": True},
             actual=after,
         )
 

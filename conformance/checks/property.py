@@ -3,8 +3,9 @@
 The checks delegate to :mod:`conformance.property`: a Hypothesis state machine whose model is
 the expected state of every stream (PROP-1) and schema-driven fuzzing of every client
 endpoint (PROP-2). Both run within the budget of the configuration (``--property-examples``,
-``--property-steps``, ``--property-deadline``) and are seeded from the suite's seed, so
-``--seed N --select PROP-1`` replays a reported failure.
+``--property-steps``, ``--property-deadline``; the steps are PROP-1's alone) and are seeded
+from the suite's seed, so ``--seed N --select PROP-1`` replays a reported failure. Each
+result's note states the budget that check ran within.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def sequences_keep_the_state(ctx: CheckContext) -> None:
     from ..property.budget import Budget
     from ..property.stateful import run_stateful
 
-    run_stateful(ctx, Budget.of(ctx.config, "PROP-1"))
+    run_stateful(ctx, Budget.of(ctx.config, "PROP-1", stateful=True))
 
 
 @check("PROP-2", needs_twilio=True)
@@ -46,4 +47,4 @@ def generated_bodies_are_judged_by_shape(ctx: CheckContext) -> None:
     from ..property.budget import Budget
     from ..property.fuzz import run_fuzz
 
-    run_fuzz(ctx, Budget.of(ctx.config, "PROP-2"))
+    run_fuzz(ctx, Budget.of(ctx.config, "PROP-2", stateful=False))

@@ -35,10 +35,14 @@ class OutOfTime(BaseException):
 @dataclass
 class Budget:
     """``examples`` and ``steps`` per example, ``deadline`` seconds for the whole property
-    (``None``: :data:`DEFAULT_DEADLINE`), ``seed`` of its randomness."""
+    (``None``: :data:`DEFAULT_DEADLINE`), ``seed`` of its randomness.
+
+    ``steps`` is ``None`` for a property that is not a state machine (PROP-2's fuzzing: one
+    request per example), so that its reports do not show a step budget it never uses.
+    """
 
     examples: int
-    steps: int
+    steps: int | None
     deadline: float | None
     seed: int
     started: float = field(default_factory=time.monotonic)
@@ -47,12 +51,13 @@ class Budget:
     steps_run: int = 0
 
     @classmethod
-    def of(cls, config: Any, salt: str) -> Budget:
-        """The budget of one property from a :class:`~conformance.config.SuiteConfig`."""
+    def of(cls, config: Any, salt: str, *, stateful: bool) -> Budget:
+        """The budget of one property from a :class:`~conformance.config.SuiteConfig`;
+        ``stateful``: whether it runs a state machine (and so has a step budget)."""
         seed = hash_seed(config.seed or 0, salt)
         return cls(
             examples=config.max_examples,
-            steps=config.stateful_steps,
+            steps=config.stateful_steps if stateful else None,
             deadline=getattr(config, "property_deadline", None),
             seed=seed,
         )
@@ -79,9 +84,10 @@ class Budget:
             raise OutOfTime(self.describe())
 
     def settings(self) -> settings:
+        steps = {} if self.steps is None else {"stateful_step_count": self.steps}
         return settings(
             max_examples=self.examples,
-            stateful_step_count=self.steps,
+            **steps,
             deadline=None,
             database=None,
             derandomize=False,
@@ -98,11 +104,17 @@ class Budget:
         hypothesis_seed(self.seed)(test)()
 
     def describe(self) -> str:
+        """What ran and the budget it ran within: examples (and steps, for a state machine),
+        seconds, deadline and seed."""
         limit = DEFAULT_DEADLINE if self.deadline is None else self.deadline
+        if self.steps is None:
+            ran, allowed = f"{self.examples_run} examples", f"{self.examples} examples"
+        else:
+            ran = f"{self.examples_run} examples, {self.steps_run} steps"
+            allowed = f"{self.examples} examples x {self.steps} steps"
         return (
-            f"{self.examples_run} examples, {self.steps_run} steps in {self.elapsed:.1f} s "
-            f"(budget: {self.examples} examples x {self.steps} steps, deadline {limit:g} s, "
-            f"seed {self.seed})"
+            f"{ran} in {self.elapsed:.1f} s "
+            f"(budget: {allowed}, deadline {limit:g} s, seed {self.seed})"
         )
 
 

@@ -388,6 +388,26 @@ def _invite_trusts_its_record(app: Flask, backend: Backend) -> None:
     streams.send_speaker_invite = send_speaker_invite  # type: ignore[method-assign]
 
 
+# -- 18. send-speaker-invite overwrites the user document ------------------------------------------
+def _invite_overwrites_document(app: Flask, backend: Backend) -> None:
+    streams = backend.streams
+    original = streams.send_speaker_invite
+
+    def send_speaker_invite(identity: str, room_sid: str) -> dict[str, Any]:
+        answer = original(identity, room_sid)  # every refusal exactly as the reference's
+        record = streams.storage.get_stream(room_sid)
+        if record is not None:
+            name = user_document(identity)
+            document = streams.gateway.document(record.sync_service_sid, name)
+            if document is not None:
+                streams.gateway.update_document(
+                    record.sync_service_sid, name, {"speaker_invite": True}, document.revision
+                )
+        return answer
+
+    streams.send_speaker_invite = send_speaker_invite  # type: ignore[method-assign]
+
+
 # -- 16, 17. extreme JSON crashes the body parser (the old reference backend's bugs) -------------
 def _crashes_on(crashes: Callable[[Any], bool]) -> Callable[[Flask, Backend], None]:
     """A variant answering 500 'internal error' to every JSON body for which ``crashes`` holds
@@ -546,6 +566,13 @@ FAULTY: tuple[Faulty, ...] = (
         "(answers 200 while room-ended is late)",
         frozenset({"ERR-2", "FLOW-8"}),
         _variant(_invite_trusts_its_record),
+    ),
+    Faulty(
+        "invite-overwrites-document",
+        'send-speaker-invite replaces user-<identity> with {"speaker_invite": true}, dropping '
+        "its other members",
+        frozenset({"FLOW-2"}),
+        _variant(_invite_overwrites_document),
     ),
     Faulty(
         "huge-int-crashes",

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from .faulty import FAULTY, Faulty, outcome_table
+from .faulty import FAULTY, Faulty, by_name, outcome_table
+
+#: Every group but FLOW, for runs that judge one FLOW requirement's failure report.
+_NOT_FLOW = {"AUTH", "ERR", "IDEM", "IN", "PROP", "RESP", "SEC", "STATE", "TOK", "WH"}
 
 
 @pytest.mark.parametrize("variant", FAULTY, ids=str)
@@ -23,3 +26,14 @@ def test_fault_is_caught_by_its_requirements_only(run_suite, variant: Faulty) ->
         f"{variant.fault}: expected exactly {sorted(variant.expected)} to fail, "
         f"got {sorted(failed)}:\n{outcome_table(report)}"
     )
+
+
+def test_an_overwritten_invitee_document_is_reported_with_the_lost_member(run_suite) -> None:
+    """FLOW-2 seeds user-<identity> with a member of its own; a backend whose invitation
+    replaces the document is told which member it dropped, with the request that did it."""
+    report = run_suite(by_name("invite-overwrites-document").factory, exclude_groups=_NOT_FLOW)
+    result = report.result("FLOW-2")
+    assert result is not None and result.status == "fail", outcome_table(report)
+    assert "did not keep the other members ['lc_marker']" in result.summary
+    assert result.exchange is not None and "send-speaker-invite" in result.exchange.describe()
+    assert {r.id for r in report.results if r.status == "fail"} == {"FLOW-2"}
