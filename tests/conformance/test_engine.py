@@ -558,3 +558,25 @@ def test_a_reimported_check_replaces_itself() -> None:
     reg.add("AUTH-1", first_version)
     reg.add("AUTH-1", second_version)  # the same module:function, imported anew
     assert reg.get("AUTH-1").func is second_version
+
+
+@pytest.mark.server
+def test_twilio_view_writes_documents_over_http() -> None:
+    from conformance.twilio_view import TwilioRefused, TwilioView
+    from fake_twilio.server import FakeServer
+
+    with FakeServer() as fake:
+        service = fake.client().sync.v1.services.create(friendly_name="view")
+        service.documents.create(unique_name="user-a/b", data={"speaker_invite": False})
+        view = TwilioView.connect(fake.url)
+        try:
+            mark = view.mark()
+            written = view.write_document(service.sid, "user-a/b", {"speaker_invite": 1, "x": 2})
+            assert written == {"speaker_invite": 1, "x": 2}
+            assert view.document(service.sid, "user-a/b") == written
+            assert [w["method"] for w in view.writes_since(mark)] == ["POST"]
+            with pytest.raises(TwilioRefused) as refused:
+                view.write_document(service.sid, "user-nobody", {})
+            assert (refused.value.code, refused.value.status) == (20404, 404)
+        finally:
+            view.close()

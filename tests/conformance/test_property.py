@@ -56,6 +56,8 @@ def test_reference_passes_the_stateful_model(run_property) -> None:
 def test_reference_passes_fuzzing(run_property) -> None:
     report = run_property(None, "PROP-2")
     assert [r.status for r in report.results] == ["pass"], outcome_table(report)
+    (note,) = [n for n in report.result("PROP-2").notes if "budget" in n]
+    assert note.startswith("fuzzing:") and "steps" not in note, note
 
 
 #: What the failure of each sequence fault names (the Sync state that went wrong).
