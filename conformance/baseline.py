@@ -52,6 +52,8 @@ def load(path: str | Path | None) -> Baseline:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise BaselineError(f"cannot read the baseline {str(file)!r}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise BaselineError(f"the baseline {str(file)!r} is not UTF-8 text") from None
     reasons = _parse(text, str(file))
     known = {r.id for r in all_requirements()}
     unknown = sorted(set(reasons) - known)

@@ -153,13 +153,15 @@ def _from_file(path: str) -> dict[str, Any]:
             data = tomllib.load(handle)
     except OSError as exc:
         raise UsageError(f"cannot read the config file {path!r}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"the config file {path!r} is not valid TOML: {exc}") from None
     table = (
         data.get("tool", {}).get("live-conformance") if isinstance(data.get("tool"), dict) else None
     )
     if table is None:
         table = data.get("live-conformance", data)
+    if not isinstance(table, dict):
+        raise UsageError(f"the config file {path!r}: live-conformance must be a table of settings")
     values: dict[str, Any] = {}
     for key, value in table.items():
         name = key.replace("-", "_")

@@ -10,6 +10,7 @@ TOML file over these defaults.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,9 +127,9 @@ class SuiteConfig:
                 found.append(f"level: {level!r} is not one of {', '.join(LEVELS)}")
         for name in ("request_timeout", "consistency_timeout"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            if not _is_seconds(value) or value <= 0:
                 found.append(f"{name.replace('_', '-')}: {value!r} must be a number above 0")
-        if not isinstance(self.wait_seconds, int | float) or self.wait_seconds < 0:
+        if not _is_seconds(self.wait_seconds) or self.wait_seconds < 0:
             found.append(f"wait: {self.wait_seconds!r} must be a number of seconds >= 0")
         if not _PREFIX_RE.match(self.name_prefix or ""):
             found.append(
@@ -144,9 +145,7 @@ class SuiteConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 found.append(f"{name.replace('_', '-')}: {value!r} must be a positive integer")
         deadline = self.property_deadline
-        if deadline is not None and (
-            not isinstance(deadline, int | float) or isinstance(deadline, bool) or deadline <= 0
-        ):
+        if deadline is not None and (not _is_seconds(deadline) or deadline <= 0):
             found.append(f"property-deadline: {deadline!r} must be a number of seconds above 0")
         if self.baseline_path is not None and not Path(self.baseline_path).is_file():
             found.append(f"baseline: no such file {self.baseline_path!r}")
@@ -173,5 +172,14 @@ def split_selection(items: list[str] | tuple[str, ...] | set[str]) -> tuple[set[
 
 
 def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError when out of range or not a number
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 host)
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _is_seconds(value: object) -> bool:
+    """A finite number that is not a bool (``nan`` would make every deadline unreachable)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

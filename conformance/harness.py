@@ -16,11 +16,23 @@ from .config import SuiteConfig
 from .transport import BackendClient, Redactor
 from .twilio_view import TwilioUnreachable, TwilioView
 
-__all__ = ["Harness", "HarnessError"]
+__all__ = ["Harness", "HarnessError", "config_redactor"]
 
 
 class HarnessError(RuntimeError):
     """The run cannot proceed; the message is the one-line reason (exit code 2)."""
+
+
+def config_redactor(config: SuiteConfig) -> Redactor:
+    """A redactor of the secrets the configuration itself holds (the passcodes, the API key
+    secret): enough for any message made before or without a view of Twilio."""
+    return Redactor(
+        {
+            "<passcode>": config.passcode,
+            "<expired-passcode>": config.expired_passcode,
+            "<api-key-secret>": config.api_key_secret,
+        }
+    )
 
 
 class Harness:
@@ -96,15 +108,14 @@ class Harness:
     def redactor(self) -> Redactor:
         if self.embedded is not None:
             return self.embedded.redactor()
-        secrets: dict[str, str | None] = {
-            "<passcode>": self.config.passcode,
-            "<expired-passcode>": self.config.expired_passcode,
-            "<api-key-secret>": self.config.api_key_secret,
-        }
-        if self.twilio is not None:
-            secrets["<auth-token>"] = self.twilio.credentials.auth_token
-            secrets["<api-key-secret>"] = self.twilio.credentials.api_key_secret
-        return Redactor(secrets)
+        if self.twilio is None:
+            return config_redactor(self.config)
+        return config_redactor(self.config).with_secrets(
+            {
+                "<auth-token>": self.twilio.credentials.auth_token,
+                "<api-key-secret>": self.twilio.credentials.api_key_secret,
+            }
+        )
 
     def backend(self) -> BackendClient:
         """A client for one check (in the embedded run: with a fresh client address)."""
@@ -183,7 +194,7 @@ class Harness:
         if exchange.ok:
             return
         message = exchange.error_message
-        shown = f"{exchange.status}" + (f" {message}" if message else "")
+        shown = f"{exchange.status}" + (f" {self.redactor().text(message)}" if message else "")
         if exchange.status == 401:
             raise HarnessError(f"the passcode was refused by the backend ({shown})")
         if exchange.status == 429:

@@ -30,7 +30,7 @@ from .baseline import load as load_baseline
 from .capabilities import CapabilityReport, resolve
 from .config import SuiteConfig
 from .context import NEEDS_EXPIRED, NEEDS_TWILIO, CheckContext, RunScope
-from .harness import Harness, HarnessError
+from .harness import Harness, HarnessError, config_redactor
 from .outcomes import (
     ERROR,
     FAIL,
@@ -292,8 +292,8 @@ def run(
     )
     try:
         _run(report, config, registry, embedded, on_result, on_start)
-    except HarnessError as exc:
-        report.exit_code, report.reason = 2, str(exc)
+    except HarnessError as exc:  # a last defence: the reason may quote the backend
+        report.exit_code, report.reason = 2, config_redactor(config).text(str(exc))
     report.finished_at = datetime.now(UTC)
     return report
 

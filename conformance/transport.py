@@ -25,6 +25,7 @@ from .outcomes import BackendNoAnswer, UnsendableRequest
 __all__ = [
     "CLIENT_ENDPOINTS",
     "DEFAULT",
+    "MAX_RESPONSE_BYTES",
     "WEBHOOK_ENDPOINTS",
     "BackendClient",
     "Exchange",
@@ -45,6 +46,8 @@ CLIENT_ENDPOINTS: tuple[str, ...] = (
     "delete-stream",
 )
 WEBHOOK_ENDPOINTS: tuple[str, ...] = ("rooms-webhook", "sync-webhook")
+#: The largest response body the suite reads (protocol answers are a few kilobytes).
+MAX_RESPONSE_BYTES = 1024 * 1024
 
 
 class _Default:
@@ -86,6 +89,12 @@ class BackendClient:
     clients of a run; the scenario helpers fill it in from the fake). ``redactor`` hides
     secrets in reports. Observers are called with every exchange (the check context records
     them this way).
+
+    A backend under test may be hostile or broken, so an answer is bounded: ``timeout`` is
+    the whole exchange's budget (httpx's own timeout is per network read, so a body that
+    trickles in would otherwise never time out), ``max_response_bytes`` the largest
+    (decoded) body read. An answer over either bound is recorded as no answer, saying why.
+    Redirects are never followed.
     """
 
     def __init__(
@@ -100,10 +109,12 @@ class BackendClient:
         webhook_urls: dict[str, str] | None = None,
         redactor: Redactor | None = None,
         client: httpx.Client | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.passcode = passcode
         self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
         self.auth_token = auth_token
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.webhook_urls: dict[str, str] = webhook_urls if webhook_urls is not None else {}
@@ -292,11 +303,15 @@ class BackendClient:
         ):
             del request.headers["content-length"]
         sent = SentRequest(method, url, explicit, content)
+        budget = timeout if timeout is not None else self.timeout
         started = time.perf_counter()
         try:
-            response = self._http.send(request)
-            text = response.text
-        except httpx.HTTPError as exc:
+            response = self._http.send(request, stream=True)
+            try:
+                text = self._read_text(response, started, budget)
+            finally:
+                response.close()
+        except (httpx.HTTPError, _AnswerOutOfBounds) as exc:
             received = ReceivedResponse(
                 None,
                 httpx.Headers(),
@@ -316,6 +331,29 @@ class BackendClient:
         for observer in self._observers:
             observer(exchange)
         return exchange
+
+    def _read_text(self, response: httpx.Response, started: float, budget: float) -> str:
+        """The body of a streamed ``response`` as text, within the size and time bounds."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise _AnswerOutOfBounds(
+                    f"the {response.status_code} answer's body is larger than "
+                    f"{self.max_response_bytes} bytes; the suite stopped reading it"
+                )
+            if time.perf_counter() - started > budget:
+                raise _AnswerOutOfBounds(
+                    f"the {response.status_code} answer's body was still arriving after the "
+                    f"timeout ({budget:g} s); the suite stopped reading it"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks).decode(response.encoding or "utf-8", "replace")
+
+
+class _AnswerOutOfBounds(Exception):
+    """An answer larger or slower than the client's bounds (recorded as no answer)."""
 
 
 def _form_value(value: Any) -> str:
@@ -338,6 +376,8 @@ def _form_pairs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _describe_error(exc: httpx.HTTPError) -> str:
+def _describe_error(exc: Exception) -> str:
+    if isinstance(exc, _AnswerOutOfBounds):
+        return str(exc)
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"

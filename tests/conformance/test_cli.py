@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -185,6 +186,43 @@ def test_tool_table_of_pyproject_and_bad_files(tmp_path: Any) -> None:
         _config(["--config", str(file)], {})
     with pytest.raises(cli.UsageError, match="cannot read the config file"):
         _config(["--config", str(tmp_path / "missing.toml")], {})
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--timeout", "nan"], "request-timeout: nan must be"),
+        (["--consistency-timeout", "inf"], "consistency-timeout: inf must be"),
+        (["--wait", "nan"], "wait: nan must be"),  # a NaN deadline would wait forever
+        (["--property-deadline", "inf"], "property-deadline: inf must be"),
+        (["http://[::1", "--passcode", "p"], "backend-url: 'http://[::1' is not an http(s) URL"),
+        (["http://host:99999", "--passcode", "p"], "'http://host:99999' is not an http(s) URL"),
+    ],
+)
+def test_values_no_run_can_use_are_usage_errors(argv: list[str], fragment: str) -> None:
+    with pytest.raises(cli.UsageError, match=re.escape(fragment)):
+        _config(argv, {})
+
+
+def test_config_and_baseline_files_that_are_not_text_are_one_line_errors(
+    tmp_path: Any, capsys: Any
+) -> None:
+    file = tmp_path / "live.toml"
+    for content, fragment in (
+        (b"\xff\xfe", "is not valid TOML"),
+        (b"live-conformance = 3\n", "live-conformance must be a table of settings"),
+        (b"[tool]\nlive-conformance = 3\n", "live-conformance must be a table of settings"),
+    ):
+        file.write_bytes(content)
+        assert cli.main(["run", "--config", str(file)]) == 2
+        err = capsys.readouterr().err
+        assert fragment in err and len(err.strip().splitlines()) == 1
+    baseline = tmp_path / "baseline.txt"
+    baseline.write_bytes(b"AUTH-1 \xff\n")
+    argv = ["run", "http://127.0.0.1:1", "--passcode", "p", "--baseline", str(baseline)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "is not UTF-8 text" in err and len(err.strip().splitlines()) == 1
 
 
 def test_main_with_toy_checks_prints_the_terminal_report(capsys: Any) -> None:
