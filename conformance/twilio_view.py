@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +109,7 @@ class TwilioView:
         from fake_twilio.control.facade import FakeControl
 
         rest = httpx.Client(
-            transport=httpx.WSGITransport(app=fake_app),
+            transport=_RawURITransport(fake_app),
             base_url="http://fake-twilio.in-process",
             timeout=30.0,
         )
@@ -454,11 +455,33 @@ def _refused(method: str, path: str, response: httpx.Response, body: Any) -> Twi
     return TwilioRefused(code, response.status_code, f"{method} {path}: {message}")
 
 
-def _segment(value: str) -> str:
-    """A URL path segment (unique names may hold any character)."""
-    from urllib.parse import quote
+class _RawURITransport(httpx.WSGITransport):
+    """httpx's WSGI transport plus the raw request URI that servers pass on (``RAW_URI`` /
+    ``REQUEST_URI``): httpx puts only the decoded path in ``PATH_INFO``, where an encoded
+    ``/`` inside a name (``a%2Fb``) can no longer be told from a separator; the fake routes
+    from the raw URI when there is one (:mod:`fake_twilio.core.segments`)."""
 
-    return quote(value, safe="")
+    def __init__(self, app: Any) -> None:
+        super().__init__(app=self._with_raw_uri)
+        self._inner = app
+        self._request = threading.local()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._request.raw_uri = request.url.raw_path.decode("ascii")
+        return super().handle_request(request)
+
+    def _with_raw_uri(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ["RAW_URI"] = environ["REQUEST_URI"] = self._request.raw_uri
+        return self._inner(environ, start_response)
+
+
+def _segment(value: str) -> str:
+    """A URL path segment (unique names may hold any character): encoded as the fake encodes
+    its own URLs, so that ``/``, ``?`` and ``#`` stay inside the segment and a ``.``/``..``
+    name is not dropped by httpx's dot-segment removal."""
+    from fake_twilio.core.segments import encode_segment
+
+    return encode_segment(value)
 
 
 def _without_query(url: str) -> str:

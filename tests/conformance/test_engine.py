@@ -580,3 +580,22 @@ def test_twilio_view_writes_documents_over_http() -> None:
             assert (refused.value.code, refused.value.status) == (20404, 404)
         finally:
             view.close()
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "?x#y"])
+def test_twilio_view_reads_resources_with_awkward_names(name: str) -> None:
+    from conformance.twilio_view import TwilioView
+    from fake_twilio import create_app
+    from fake_twilio.testing import sdk_client
+
+    app = create_app()
+    client = sdk_client(app)
+    room = client.video.v1.rooms.create(unique_name=name)
+    service = client.sync.v1.services.create(friendly_name="view")
+    service.documents.create(unique_name=f"user-{name}", data={"n": name})
+    view = TwilioView.in_process(app)
+    try:
+        assert view.room(name)["sid"] == room.sid
+        assert view.document(service.sid, f"user-{name}") == {"n": name}
+    finally:
+        view.close()
