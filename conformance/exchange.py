@@ -23,6 +23,8 @@ import httpx
 __all__ = ["Exchange", "ReceivedResponse", "Redactor", "SentRequest"]
 
 _BODY_LIMIT = 4000
+#: Characters of an expected / actual value kept in reports (:meth:`Redactor.value`).
+VALUE_LIMIT = 3000
 _JWT_RE = re.compile(r"\b(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{8,})")
 _SECRET_HEADERS = {"authorization"}
 
@@ -49,6 +51,23 @@ class Redactor:
     @property
     def secrets(self) -> dict[str, str]:
         return dict(self._pairs)
+
+    def value(self, value: Any) -> str | None:
+        """An expected or actual value as reports print it, redacted: a string as it is,
+        anything else as indented JSON (``repr`` if not serialisable), cut after
+        :data:`VALUE_LIMIT` characters; ``None`` stays ``None``."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            text = value
+        else:
+            try:
+                text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+            except (TypeError, ValueError):
+                text = repr(value)
+        if len(text) > VALUE_LIMIT:
+            text = text[:VALUE_LIMIT] + f"... ({len(text) - VALUE_LIMIT} more characters)"
+        return self.text(text)
 
     def text(self, value: str) -> str:
         for label, secret in self._pairs:

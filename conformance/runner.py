@@ -231,22 +231,11 @@ def _prerequisite(
 
 
 def _expected_actual(failure: CheckFailed, redactor: Redactor) -> str:
-    import json
-
     lines = []
     for label, value in (("expected", failure.expected), ("actual", failure.actual)):
-        if value is None:
-            continue
-        if isinstance(value, str):
-            text = value
-        else:
-            try:
-                text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-            except (TypeError, ValueError):
-                text = repr(value)
-        if len(text) > 3000:
-            text = text[:3000] + f"... ({len(text) - 3000} more characters)"
-        lines.append(f"{label}: {redactor.text(text)}")
+        text = redactor.value(value)
+        if text is not None:
+            lines.append(f"{label}: {text}")
     return "\n".join(lines)
 
 

@@ -11,7 +11,6 @@ too, and redact their whole output once more as a last line of defence.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,8 +30,6 @@ __all__ = [
     "sections",
     "status_char",
 ]
-
-_VALUE_LIMIT = 3000
 
 
 def report_redactor(report: RunReport) -> Redactor:
@@ -67,7 +64,7 @@ def _exchanges_of(result: Result) -> Iterable[Any]:
 
 def expected_actual(result: Result, redactor: Redactor) -> tuple[str | None, str | None]:
     """The redacted texts of a failure's expected and actual values (``None`` when not given)."""
-    return _value_text(result.expected, redactor), _value_text(result.actual, redactor)
+    return redactor.value(result.expected), redactor.value(result.actual)
 
 
 def detail_beyond_values(result: Result, redactor: Redactor) -> str:
@@ -79,21 +76,6 @@ def detail_beyond_values(result: Result, redactor: Redactor) -> str:
     if shown and result.detail.startswith(shown):
         return result.detail[len(shown) :].lstrip("\n")
     return result.detail
-
-
-def _value_text(value: Any, redactor: Redactor) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value
-    else:
-        try:
-            text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            text = repr(value)
-    if len(text) > _VALUE_LIMIT:
-        text = text[:_VALUE_LIMIT] + f"... ({len(text) - _VALUE_LIMIT} more characters)"
-    return redactor.text(text)
 
 
 @dataclass(frozen=True)
