@@ -93,6 +93,14 @@ class SuiteConfig:
         """A copy with ``changes`` applied."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
+    def secrets(self) -> dict[str, str | None]:
+        """The secrets this configuration holds, by the label reports print instead of them."""
+        return {
+            "<passcode>": self.passcode,
+            "<expired-passcode>": self.expired_passcode,
+            "<api-key-secret>": self.api_key_secret,
+        }
+
     def problems(self) -> list[str]:
         """Everything wrong with this configuration, one line each (empty when valid)."""
         found: list[str] = []

@@ -26,13 +26,7 @@ class HarnessError(RuntimeError):
 def config_redactor(config: SuiteConfig) -> Redactor:
     """A redactor of the secrets the configuration itself holds (the passcodes, the API key
     secret): enough for any message made before or without a view of Twilio."""
-    return Redactor(
-        {
-            "<passcode>": config.passcode,
-            "<expired-passcode>": config.expired_passcode,
-            "<api-key-secret>": config.api_key_secret,
-        }
-    )
+    return Redactor(config.secrets())
 
 
 class Harness:

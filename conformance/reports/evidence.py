@@ -39,12 +39,7 @@ def report_redactor(report: RunReport) -> Redactor:
     for redactor in redactors.values():
         for label, secret in redactor.secrets.items():
             labels_by_secret.setdefault(secret, label)
-    config = report.config
-    for label, secret in (
-        ("<passcode>", config.passcode),
-        ("<expired passcode>", config.expired_passcode),
-        ("<api key secret>", config.api_key_secret),
-    ):
+    for label, secret in report.config.secrets().items():
         if secret:
             labels_by_secret.setdefault(secret, label)
     secrets: dict[str, str | None] = {}
