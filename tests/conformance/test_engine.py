@@ -532,6 +532,7 @@ def test_twilio_view_faults_and_refusals(emb: Any) -> None:
 
     twilio = emb.twilio
     ctx = _context(emb)
+    ctx.new_stream()  # the deployment's own Sync service exists: the fault hits the stream's
     with twilio.fault(product="sync", method="POST", path_glob="/v1/Services", code=20500, times=1):
         exchange = ctx.call(
             "create-stream",
