@@ -7,12 +7,16 @@ the protocol's probes, each sent with the passcode:
 * ``form-body``: ``POST /join-stream-as-viewer`` form-encoded ``user_identity=probe`` answers
   ``400 missing stream_name``;
 * ``get-query``: ``GET /join-stream-as-viewer?user_identity=probe`` answers the same;
-* ``delete-stream``: ``POST /delete-stream`` with ``{}`` answers ``400 missing stream_name``;
 * ``chat``: a probe stream's create-stream answer has ``chat_enabled: true`` (the probe stream
   is then ended: delete-stream when present, else its room is completed through Twilio).
 
-The first three probes create nothing. The result, with the evidence for each capability, is
-part of every report.
+delete-stream is not a capability: every backend must have it (FLOW-8). It is still probed
+(``POST /delete-stream`` with ``{}``: present unless the answer is 404 or 405), so that a
+backend without it fails FLOW-8 once and the other checks end their streams through Twilio
+instead; it is probed even with auto-detection off.
+
+The probes of form-body, get-query and delete-stream create nothing. The result, with the
+evidence for each capability, is part of every report.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ __all__ = ["CapabilityReport", "detect", "resolve"]
 
 _PROBE_IDENTITY = "probe"
 _MISSING_STREAM_NAME = "missing stream_name"
+#: The endpoint every backend must have but that is still probed (see the module docstring).
+REQUIRED_ENDPOINT = "delete-stream"
 
 
 @dataclass
@@ -72,9 +78,12 @@ def resolve(
     """Resolve every capability of :data:`~conformance.requirements.CAPABILITIES`."""
     report = CapabilityReport()
     declared = config.declared()
-    order = ["delete-stream", "form-body", "get-query", "chat"]
+    order = [REQUIRED_ENDPOINT, "form-body", "get-query", "chat"]
     for name in [*order, *[c for c in CAPABILITIES if c not in order]]:
-        if name in declared:
+        if name == REQUIRED_ENDPOINT:  # always probed: it creates nothing
+            present, evidence = detect(name, backend)
+            source = "detected"
+        elif name in declared:
             present, source, evidence = True, "declared", "declared with --capability"
         elif name in config.absent_capabilities:
             present, source, evidence = False, "declared absent", "declared with --no-capability"
@@ -115,9 +124,10 @@ def detect(
                 "join-stream-as-viewer", {"user_identity": _PROBE_IDENTITY}, encoding="query"
             )
             return _missing_stream_name(exchange, "GET /join-stream-as-viewer?user_identity=probe")
-        if name == "delete-stream":
-            exchange = backend.call("delete-stream", {})
-            return _missing_stream_name(exchange, "POST /delete-stream {}")
+        if name == REQUIRED_ENDPOINT:
+            exchange = backend.call(REQUIRED_ENDPOINT, {})
+            present = exchange.status not in (404, 405)
+            return present, f"POST /delete-stream {{}} answered {exchange.status}"
         if name == "chat":
             return _detect_chat(backend, twilio, can_delete, probe_name)
     except Exception as exc:  # a probe never breaks the run: the capability is just absent

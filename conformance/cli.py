@@ -6,7 +6,7 @@ Subcommands:
   reference backend embedded in-process. Exit 0 conforming, 1 a MUST requirement failed, 2 the
   run could not happen (bad usage, backend or fake unreachable, passcode refused).
 * ``requirements [--group G] [--level L] [--json]``: list the requirements.
-* ``explain ID``: a requirement's text, rationale and the check that enforces it.
+* ``explain ID``: a requirement's text, rationale, impact and the check that enforces it.
 * ``openapi``: print the protocol's OpenAPI document.
 * ``walkthrough [--format text|markdown|json] [--output FILE] [--no-color]``: play one stream
   against the embedded reference backend and tell it step by step (docs/WALKTHROUGH.md).
@@ -178,6 +178,15 @@ def _explain(namespace: argparse.Namespace) -> int:
         "Rationale:",
         textwrap.fill(
             requirement.rationale or "-",
+            96,
+            initial_indent="  ",
+            subsequent_indent="  ",
+            break_on_hyphens=False,
+        ),
+        "",
+        "Impact (what breaks without it):",
+        textwrap.fill(
+            requirement.impact or "-",
             96,
             initial_indent="  ",
             subsequent_indent="  ",

@@ -116,7 +116,12 @@ class SuiteConfig:
             found.append("passcode: must be a non-empty single line")
         declared = self.declared()
         for name in sorted(declared | self.absent_capabilities):
-            if name not in CAPABILITIES:
+            if name == "delete-stream":
+                found.append(
+                    "capability: delete-stream is not a capability: every backend must have it"
+                    " (FLOW-8)"
+                )
+            elif name not in CAPABILITIES:
                 found.append(
                     f"capability: unknown capability {name!r} (known: {', '.join(CAPABILITIES)})"
                 )

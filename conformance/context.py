@@ -116,6 +116,62 @@ class CheckContext:
             raise CheckSkipped(NEEDS_TWILIO + " (to sign webhooks with the account's auth token)")
         return self.backend.post_webhook(path, form, **kwargs)
 
+    def backend_from_another_address(self) -> tuple[BackendClient, str]:
+        """``(client, address)``: a client of the backend under test like :attr:`backend`
+        (recorded, same passcode and settings) whose requests come from another client
+        address, ``address``; it is closed after the check.
+
+        In the embedded run (``httpx.WSGITransport``) the WSGI ``REMOTE_ADDR`` differs
+        (192.0.2.x, which no other check uses); over HTTP to a backend on IPv4 loopback
+        (127.0.0.0/8 or ``localhost``) the connections are bound to another loopback address
+        (127.0.0.2). Anywhere else the check is skipped: the suite has one address only.
+        """
+        from urllib.parse import urlsplit
+
+        import httpx
+
+        base = self.unrecorded_backend
+        # the transport the backend's client was made with (httpx has no public accessor)
+        transport = getattr(getattr(base, "_http", None), "_transport", None)
+        new: httpx.BaseTransport
+        if isinstance(transport, httpx.WSGITransport):
+            address = "192.0.2.1" if transport.remote_addr != "192.0.2.1" else "192.0.2.2"
+            new = httpx.WSGITransport(
+                app=transport.app,
+                raise_app_exceptions=transport.raise_app_exceptions,
+                script_name=transport.script_name,
+                remote_addr=address,
+                wsgi_errors=transport.wsgi_errors,
+            )
+        elif isinstance(transport, httpx.HTTPTransport):
+            host = (urlsplit(base.base_url).hostname or "").lower()
+            if not _ipv4_loopback(host):
+                self.skip(
+                    f"needs requests from a second client address: the backend ({host}) is "
+                    "neither embedded nor on IPv4 loopback (127.0.0.1 or localhost, where the "
+                    "suite can bind 127.0.0.2)"
+                )
+            address = "127.0.0.2" if host != "127.0.0.2" else "127.0.0.3"
+            new = httpx.HTTPTransport(local_address=address)
+        else:
+            self.skip(
+                "needs requests from a second client address: the suite's transport to the "
+                f"backend ({type(transport).__name__}) cannot send from another one"
+            )
+        client = BackendClient(
+            base.base_url,
+            passcode=base.passcode,
+            transport=new,
+            timeout=base.timeout,
+            auth_token=base.auth_token,
+            public_base_url=base.public_base_url,
+            webhook_urls=base.webhook_urls,
+            redactor=base.redactor,
+            max_response_bytes=base.max_response_bytes,
+        )
+        self.cleanup(client.close)
+        return client.observed(self.exchanges.append), address
+
     # -- outcomes -----------------------------------------------------------------------------
     def fail(
         self,
@@ -424,3 +480,16 @@ def _what(exchange: Exchange | None) -> str:
     if exchange is None:
         return "the answer"
     return f"{exchange.method} {exchange.request.path}"
+
+
+def _ipv4_loopback(host: str) -> bool:
+    """Whether ``host`` (a URL's host name) is ``localhost`` or an IPv4 loopback address."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.version == 4 and address.is_loopback

@@ -51,7 +51,7 @@ class EmbeddedRun:
     passcode: str
     expired_passcode: str
     twilio: TwilioView
-    capabilities: set[str] = field(default_factory=lambda: set(CAPABILITIES))
+    capabilities: set[str] = field(default_factory=lambda: {*CAPABILITIES, "delete-stream"})
     base_url: str = BASE_URL
     expired_base_url: str = EXPIRED_BASE_URL
     public_url: str = PUBLIC_URL
@@ -176,7 +176,7 @@ def start(
     backend_app = factory(settings, _in_process_client(WSGITwilioHttpClient, fake_app))
     expired_app = factory(expired, _in_process_client(WSGITwilioHttpClient, fake_app))
     state.webhooks.register_wsgi(PUBLIC_URL, backend_app)
-    capabilities = set(CAPABILITIES)
+    capabilities = {*CAPABILITIES, "delete-stream"}
     if not chat_enabled:
         capabilities.discard("chat")
     if not common.get("form_body", True):

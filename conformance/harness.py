@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .config import SuiteConfig
+from .requirements import CAPABILITIES
 from .transport import BackendClient, Redactor
 from .twilio_view import TwilioUnreachable, TwilioView
 
@@ -142,7 +143,8 @@ class Harness:
         if self.embedded is None:
             return self.config
         return self.config.replace(
-            capabilities=set(self.embedded.capabilities) | self.config.declared(),
+            capabilities=(set(self.embedded.capabilities) & set(CAPABILITIES))
+            | self.config.declared(),
             auto_detect=False,
         )
 

@@ -17,14 +17,15 @@ __all__ = ["CAPABILITIES", "LEVELS", "Requirement", "all_requirements", "get", "
 #: Requirement levels, strongest first.
 LEVELS: tuple[str, ...] = ("MUST", "SHOULD", "MAY")
 #: Optional behaviours a backend may declare (docs/PROTOCOL.md 2.4).
-CAPABILITIES: tuple[str, ...] = ("form-body", "get-query", "chat", "delete-stream")
+CAPABILITIES: tuple[str, ...] = ("form-body", "get-query", "chat")
 
 
 @dataclass(frozen=True)
 class Requirement:
     """One requirement: ``id`` (e.g. ``"AUTH-1"``), its ``group`` (``"AUTH"``), ``level``
     (``"MUST"``, ``"SHOULD"`` or ``"MAY"``), the ``capability`` it needs (``None``: none), a
-    one-line ``title``, the normative ``text`` and the ``rationale``."""
+    one-line ``title``, the normative ``text``, the ``rationale`` and the ``impact``: what
+    breaks when it is not met (a client behaviour, a Twilio rule or a security property)."""
 
     id: str
     group: str
@@ -33,6 +34,7 @@ class Requirement:
     title: str
     text: str
     rationale: str
+    impact: str = ""
 
     @property
     def index(self) -> int:
@@ -51,6 +53,7 @@ def _all() -> tuple[Requirement, ...]:
             title=item["title"],
             text=item["text"],
             rationale=item.get("rationale", ""),
+            impact=item.get("impact", ""),
         )
         for item in schemas.requirements()
     )

@@ -35,7 +35,7 @@ backend_storage_service_sid            LIVE_BACKEND_STORAGE_SERVICE_SID,        
 conversations_service_sid              LIVE_BACKEND_CONVERSATIONS_SERVICE_SID,         provisioned
                                        CONVERSATIONS_SERVICE_SID
 form_body / get_query (true/false)     LIVE_BACKEND_FORM_BODY, LIVE_BACKEND_GET_QUERY  true
-media_max_duration (s)                 LIVE_BACKEND_MEDIA_MAX_DURATION                 1800
+media_max_duration (s)                 LIVE_BACKEND_MEDIA_MAX_DURATION                 14400
 token_ttl (s)                          LIVE_BACKEND_TOKEN_TTL                          14400
 trusted_proxies (X-Forwarded-For hops) LIVE_BACKEND_TRUSTED_PROXIES                    0
 =====================================  =============================================  ==========

@@ -82,7 +82,7 @@ class Settings:
     conversations_service_sid: str | None = None
     form_body: bool = True
     get_query: bool = True
-    media_max_duration: int = 1800
+    media_max_duration: int = 14400
     token_ttl: int = 14400
     trusted_proxies: int = 0
 

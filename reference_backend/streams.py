@@ -184,7 +184,7 @@ class Streams:
         return self._access(token, room, identity, chat_service)
 
     def join_as_viewer(self, identity: str, stream_name: str) -> dict[str, Any]:
-        """A token that may play the stream; a pending speaker invitation is kept."""
+        """A token that may play the stream; an existing user document is kept as it is."""
         room, record = self._live_stream(stream_name, "error fetching stream map item")
         chat_service = self._join(identity, record)
         with step("error getting playback grant"):
@@ -300,10 +300,12 @@ class Streams:
         return {"sent": True}
 
     def send_speaker_invite(self, identity: str, room_sid: str) -> dict[str, Any]:
-        """Set ``speaker_invite`` true in the user's document (merged; 404 if never joined).
+        """Set ``speaker_invite`` true in the user's document (merged; 404 if never joined),
+        as a new revision even when it is true already (FLOW-14: the clients learn of an
+        invitation only from the document's updated event).
 
         The room is looked up like every other endpoint's: a stream record alone is not
-        enough, since it outlives its room until the room-ended cleanup has run (FLOW-8).
+        enough, since it outlives its room until the room-ended cleanup has run (ERR-9).
         """
         _, record = self._live_stream(room_sid, "error finding room", "send-speaker-invite")
         with self._stream_step("error updating user document", record, "send-speaker-invite"):

@@ -3,7 +3,8 @@
 Names are fixed by the protocol: maps ``speakers`` (item ``{"host": bool}``), ``raised_hands``
 and ``viewers`` (items ``{}``), keyed by identity, and one document ``user-<identity>`` per user
 who joined (``{"speaker_invite": bool}``; other members are preserved by every write). Every
-operation here is idempotent and raises :class:`~.twilio_http.TwilioFailure` only for real
+operation here is idempotent in the state it leaves (a document merge still writes a new
+revision each time, FLOW-14) and raises :class:`~.twilio_http.TwilioFailure` only for real
 failures ("already there" and "already gone" are successes).
 """
 
@@ -72,19 +73,28 @@ class SyncState:
         else:
             self.gateway.remove_map_item(service_sid, RAISED_HANDS.name, identity)
 
-    def merge_user_document(self, service_sid: str, identity: str, changes: dict[str, Any]) -> bool:
+    def merge_user_document(
+        self,
+        service_sid: str,
+        identity: str,
+        changes: dict[str, Any],
+        *,
+        skip_unchanged: bool = False,
+    ) -> bool:
         """Merge ``changes`` into the user's document; ``False`` when it does not exist.
 
         A read-modify-write guarded by the revision (If-Match) and retried when another
-        writer got in between, so concurrent writers never lose each other's members. No
-        write is made when the document already holds ``changes``.
+        writer got in between, so concurrent writers never lose each other's members. Every
+        call writes a new revision, even when the document already holds ``changes`` (an
+        invitation must, FLOW-14: the clients learn of it only from the document's updated
+        event), unless ``skip_unchanged``.
         """
         name = user_document(identity)
         for _ in range(_MERGE_ATTEMPTS):
             document = self.gateway.document(service_sid, name)
             if document is None:
                 return False
-            if all(document.data.get(k) == v for k, v in changes.items()):
+            if skip_unchanged and all(document.data.get(k) == v for k, v in changes.items()):
                 return True
             try:
                 self.gateway.update_document(

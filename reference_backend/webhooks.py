@@ -86,9 +86,10 @@ class Webhooks:
     def _participant_connected(
         self, record: StreamRecord, identity: str, participant_sid: str | None
     ) -> None:
-        """The user became a speaker: out of the audience, into ``speakers``, invitation
-        consumed -- unless the event is stale (IDEM-4): its participant is disconnected
-        already and no other participant with that identity is connected."""
+        """The user became a speaker: out of the audience, into ``speakers`` (the stream's
+        host as ``{"host": true}`` again after reconnecting, FLOW-16), invitation consumed
+        (optional, FLOW-4) -- unless the event is stale (IDEM-4): its participant is
+        disconnected already and no other participant with that identity is connected."""
         service = record.sync_service_sid
         with step("error adding user to speakers map"):
             if self._stale_connect(record.room_sid, identity, participant_sid):
@@ -101,7 +102,9 @@ class Webhooks:
             host = identity == record.host_identity
             self.gateway.add_map_item(service, SPEAKERS.name, identity, {"host": host})
         with step("error updating user document"):
-            self.sync.merge_user_document(service, identity, {"speaker_invite": False})
+            self.sync.merge_user_document(
+                service, identity, {"speaker_invite": False}, skip_unchanged=True
+            )
 
     def _stale_connect(self, room_sid: str, identity: str, participant_sid: str | None) -> bool:
         if self.gateway.connected_participants(room_sid, identity):

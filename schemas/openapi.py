@@ -5,7 +5,8 @@ after the schema, e.g. ``create-stream.request``), rewrites each ``$ref`` betwee
 schemas into a ``#/components/schemas/...`` pointer and drops ``$id``/``$schema`` from the
 copies, so the document is self-contained and resolves offline. Operations, examples and
 error responses come from :mod:`schemas.catalog` and the schemas' own ``examples``; nothing
-is written twice.
+is written twice, except the 413 of client endpoints (:data:`BODY_TOO_LARGE`), which the
+catalogue does not list (it describes what the suite checks; the size limit is the backend's).
 """
 
 from __future__ import annotations
@@ -23,15 +24,27 @@ PROTOCOL_VERSION = "1.0.0"
 """Version of the protocol described by ``docs/PROTOCOL.md``."""
 
 _STATUS_TEXT = {
-    "400": "Invalid input: missing or invalid parameter, or a body that is not a JSON object.",
+    "400": "Invalid input: missing or invalid parameter, or a body that is not a JSON object "
+    "(not valid UTF-8, not JSON, or JSON but not an object).",
     "401": "The passcode is missing, incorrect or expired.",
     "403": "The webhook delivery is unsigned or its signature does not verify.",
     "404": "The stream, the user document or the room participant does not exist.",
     "409": "An in-progress stream already has that name.",
+    "413": "The body is over the backend's size limit (65536 bytes in the reference backend); "
+    "checked after the passcode.",
     "429": "Too many failed passcode attempts from this client.",
     "5XX": "A Twilio request failed (502 in the reference backend) or an unexpected error "
     "occurred (500). The body never contains a stack trace.",
 }
+
+
+BODY_TOO_LARGE = catalog.ErrorCase(
+    "413",
+    "request body too large",
+    "The body must not exceed 65536 bytes.",
+    "the body is over the backend's size limit (docs/PROTOCOL.md 2.1)",
+)
+"""Answer of every client endpoint to a body over the size limit (the reference's text)."""
 
 
 def component_name(schema_name: str) -> str:
@@ -86,10 +99,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
 
+def _error_cases(endpoint: catalog.Endpoint) -> tuple[catalog.ErrorCase, ...]:
+    """The endpoint's error answers, plus the 413 of client endpoints when the catalogue has
+    none."""
+    cases = endpoint.all_errors()
+    if endpoint.kind == "client" and not any(case.status == "413" for case in cases):
+        cases = (*cases, BODY_TOO_LARGE)
+    return cases
+
+
 def _error_responses(endpoint: catalog.Endpoint) -> dict[str, Any]:
     """One response per status, each example named after its message (and situation)."""
     responses: dict[str, Any] = {}
-    for case in endpoint.all_errors():
+    for case in _error_cases(endpoint):
         response = responses.setdefault(
             case.status,
             {
@@ -118,6 +140,8 @@ def _client_operation(endpoint: catalog.Endpoint) -> dict[str, Any]:
     params = ", ".join(endpoint.params) or "none"
     description = (
         f"Caller: {endpoint.caller}. Parameters, checked in this order: {params}. "
+        "The body is UTF-8 JSON whatever the charset parameter says; an empty body or one of "
+        "whitespace only is {}; a body of another Content-Type is read as JSON too. "
         "Capabilities: form-body (application/x-www-form-urlencoded, booleans as "
         "'true'/'false') and get-query (GET with query parameters) accept the same parameters."
     )

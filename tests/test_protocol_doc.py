@@ -23,7 +23,7 @@ DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "PROTOCOL.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")
 REQUIREMENTS = schemas.requirements()
 GROUPS = ["AUTH", "ERR", "IN", "RESP", "TOK", "STATE", "FLOW", "IDEM", "SEC", "WH", "PROP"]
-CAPABILITIES = {None, "form-body", "get-query", "chat", "delete-stream"}
+CAPABILITIES = {None, "form-body", "get-query", "chat"}
 ID_RE = re.compile(r"\b(" + "|".join(GROUPS) + r")-(\d+)\b")
 BLOCK_RE = re.compile(
     r"(?:<!--\s*(?P<kind>schema|invalid):\s*(?P<name>[\w./-]+)\s*-->\s*\n)?"
@@ -69,8 +69,8 @@ def _table_rows() -> list[list[str]]:
 
 
 def test_requirements_json_is_well_formed() -> None:
-    assert 40 <= len(REQUIREMENTS) <= 70
-    keys = {"id", "group", "level", "capability", "title", "text", "rationale"}
+    assert 40 <= len(REQUIREMENTS) <= 90
+    keys = {"id", "group", "level", "capability", "title", "text", "rationale", "impact"}
     for item in REQUIREMENTS:
         assert set(item) == keys, item["id"]
         group, number = item["id"].rsplit("-", 1)
@@ -78,7 +78,7 @@ def test_requirements_json_is_well_formed() -> None:
         assert number.isdigit() and not number.startswith("0")
         assert item["level"] in {"MUST", "SHOULD", "MAY"}
         assert item["capability"] in CAPABILITIES
-        for key in ("title", "text", "rationale"):
+        for key in ("title", "text", "rationale", "impact"):
             assert isinstance(item[key], str) and item[key].strip(), (item["id"], key)
         assert "\n" not in item["title"] and len(item["title"]) <= 80
 
@@ -105,12 +105,13 @@ def test_table_and_requirements_json_agree() -> None:
     rows = _table_rows()
     assert [r[0] for r in rows] == [r["id"] for r in REQUIREMENTS]
     for cells, item in zip(rows, REQUIREMENTS, strict=True):
-        assert len(cells) == 5, cells[0]
-        rid, level, capability, title, text = cells
+        assert len(cells) == 6, cells[0]
+        rid, level, capability, title, text, impact = cells
         assert level == item["level"], rid
         assert capability == (item["capability"] or "—"), rid
         assert title == item["title"], rid
         assert text == item["text"], rid
+        assert impact == item["impact"], rid
 
 
 def test_every_requirement_reference_in_the_doc_exists() -> None:
@@ -118,7 +119,9 @@ def test_every_requirement_reference_in_the_doc_exists() -> None:
     referenced = {m.group(0) for m in ID_RE.finditer(DOC)}
     assert referenced - known == set()
     referenced_in_json = {
-        m.group(0) for r in REQUIREMENTS for m in ID_RE.finditer(r["text"] + r["rationale"])
+        m.group(0)
+        for r in REQUIREMENTS
+        for m in ID_RE.finditer(r["text"] + r["rationale"] + r["impact"])
     }
     assert referenced_in_json - known == set()
 
@@ -191,15 +194,18 @@ def test_every_schema_mentioned_exists() -> None:
 
 def test_differences_section_lists_the_fixed_bugs() -> None:
     differences = _section("9. Differences")
-    items = re.findall(r"^\d+\. \*\*", differences, re.M)
+    items = re.split(r"^\d+\. \*\*", differences, flags=re.M)[1:]
     assert len(items) >= 10
     for needle in (
         "`remove-speaker` requires the passcode",
         "`error updating user  document`",
-        "keeps a pending invitation",
-        "video",
+        "every invitation writes a new revision",
+        "host is the host again",
     ):
         assert needle in differences
+    # every difference says whether a user of the real apps notices it
+    for item in items:
+        assert "Client notices:" in item, item[:80]
 
 
 def test_required_sections_exist() -> None:

@@ -106,6 +106,10 @@ GOOD: list[tuple[str, Any]] = [
         {"AccountSid": CLAIMS["sub"], "RoomSid": ROOM, "StatusCallbackEvent": "room-ended"},
     ),
     ("protocol/sync.user-document", {"speaker_invite": True, "note": "kept"}),
+    ("protocol/sync.user-document", {}),  # no speaker_invite means false
+    # clients read message and explanation only: other members are allowed
+    ("protocol/error", {"error": {"message": "m", "explanation": "e", "code": 1}}),
+    ("protocol/error", {"error": {"message": "m", "explanation": "e"}, "status": 400}),
 ]
 
 BAD: list[tuple[str, Any]] = [
@@ -127,8 +131,6 @@ BAD: list[tuple[str, Any]] = [
     ("protocol/raise-hand.request", {"user_identity": "b", "stream_name": "s", "hand_raised": 1}),
     ("protocol/send-speaker-invite.request", {"user_identity": "b", "room_sid": "friday"}),
     ("protocol/remove-speaker.request", {"user_identity": "b", "room_name": ""}),
-    ("protocol/error", {"error": {"message": "m", "explanation": "e", "code": 1}}),
-    ("protocol/error", {"error": {"message": "m", "explanation": "e"}, "status": 400}),
     ("protocol/error", {"error": {"message": "m"}}),
     ("protocol/error", {"error": {"message": "", "explanation": "e"}}),
     ("protocol/error", {"message": "m", "explanation": "e"}),
@@ -166,7 +168,6 @@ BAD: list[tuple[str, Any]] = [
     ),
     ("protocol/sync.speakers-item", {"host": "true"}),
     ("protocol/sync.speakers-item", {}),
-    ("protocol/sync.user-document", {}),
     (
         "protocol/sync.state",
         {

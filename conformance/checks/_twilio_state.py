@@ -123,3 +123,13 @@ def stream_items(ctx: CheckContext, stream: Any, name: str) -> dict[str, Any]:
 def user_document(ctx: CheckContext, stream: Any, identity: str) -> Any:
     """The data of ``identity``'s user document in the stream's Sync service, if any."""
     return ctx.require_twilio().document(stream.sync_service_sid, f"user-{identity}")
+
+
+def user_document_revision(ctx: CheckContext, stream: Any, identity: str) -> tuple[Any, Any]:
+    """``(revision, data)`` of ``identity``'s user document as Twilio lists it; ``(None,
+    None)`` when it does not exist. Twilio gives every write a new revision (FLOW-14)."""
+    name = f"user-{identity}"
+    for found in ctx.require_twilio().sync_objects(stream.sync_service_sid, "document") or []:
+        if found.get("unique_name") == name:
+            return found.get("revision"), found.get("data")
+    return None, None

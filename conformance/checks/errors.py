@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 
 import schemas
 
@@ -51,8 +52,40 @@ MALFORMED_BODIES: tuple[tuple[str, bytes | str, str], ...] = (
 )
 
 
+def _body_of(exchange: Exchange) -> object:
+    """The answer's body parsed as JSON whatever its Content-Type (as the clients do), or
+    ``None`` when it is not JSON."""
+    try:
+        return json.loads(exchange.text)
+    except ValueError:
+        return None
+
+
 def _expect_envelope(ctx: CheckContext, exchange: Exchange, what: str) -> None:
-    """If ``exchange`` is not 2xx: JSON content type and a body validating protocol/error."""
+    """ERR-1: if ``exchange`` is not 2xx, a JSON body validating protocol/error (extra
+    members allowed), whatever its Content-Type."""
+    if exchange.status is None or 200 <= exchange.status < 300:
+        return
+    body = _body_of(exchange)
+    if body is None:
+        ctx.fail(
+            f"{what}: the {exchange.status} answer is not JSON: {exchange.text[:80]!r}",
+            exchange=exchange,
+            expected='{"error": {"message": "...", "explanation": "..."}}',
+            actual=exchange.text[:200],
+        )
+    problems = schemas.errors("protocol/error", body)
+    if problems:
+        ctx.fail(
+            f"{what}: the {exchange.status} answer is not the error envelope: "
+            + "; ".join(problems[:3]),
+            exchange=exchange,
+            expected='{"error": {"message": "...", "explanation": "..."}}',
+            actual=body,
+        )
+
+
+def _expect_json_content_type(ctx: CheckContext, exchange: Exchange, what: str) -> None:
     if exchange.status is None or 200 <= exchange.status < 300:
         return
     if exchange.content_type != "application/json":
@@ -63,91 +96,39 @@ def _expect_envelope(ctx: CheckContext, exchange: Exchange, what: str) -> None:
             expected="application/json",
             actual=shown,
         )
-    if not exchange.is_json:
-        ctx.fail(
-            f"{what}: the {exchange.status} answer is not JSON: {exchange.text[:80]!r}",
-            exchange=exchange,
-        )
-    problems = schemas.errors("protocol/error", exchange.json)
-    if problems:
-        ctx.fail(
-            f"{what}: the {exchange.status} answer is not the error envelope: "
-            + "; ".join(problems[:3]),
-            exchange=exchange,
-            expected='{"error": {"message": "...", "explanation": "..."}}',
-            actual=exchange.json,
-        )
 
 
-@check("ERR-1")
-def every_error_uses_the_envelope(ctx: CheckContext) -> None:
-    """Every non-2xx answer of every endpoint (authentication, input, not found, conflict,
-    wrong method, malformed bodies, unsigned webhooks, Twilio failures) has Content-Type
-    application/json and a body that is exactly {"error": {"message", "explanation"}}.
-
-    Passes: PUT /verify-passcode answers 405 {"error": {"message": "method not allowed",
-    "explanation": "This endpoint does not accept PUT."}}.
-    Fails: PUT /verify-passcode answers 405 text/html "<h1>Method Not Allowed</h1>", or a 404
-    answers {"error": {...}, "code": 404}.
-    """
-    checked = 0
-
-    def judge(exchange: Exchange, what: str) -> None:
-        nonlocal checked
-        checked += 1
-        _expect_envelope(ctx, exchange, what)
-
-    endpoints = client_endpoints(ctx)
-    # authentication
+def _client_errors(ctx: CheckContext) -> Iterator[tuple[Exchange, str]]:
+    """The error answers the clients act on (ERR-1): refused passcodes, unknown streams,
+    a name in use, an unknown invitee or speaker, a Twilio failure, each to a well-formed
+    JSON POST with valid parameters."""
     for endpoint in ("verify-passcode", "create-stream"):
         for passcode, who in ((None, "no passcode"), ("not-the-passcode", "a wrong passcode")):
-            exchange = refused_call(ctx, endpoint, {}, passcode=passcode, what=who)
-            judge(exchange, f"{endpoint} with {who}")
-    # input, not found, malformed bodies
-    for endpoint in endpoints:
+            params = valid_params(ctx, endpoint)
+            exchange = refused_call(ctx, endpoint, params, passcode=passcode, what=who)
+            yield exchange, f"{endpoint} with {who}"
+    for endpoint in client_endpoints(ctx):
+        if endpoint in ("verify-passcode", "create-stream"):
+            continue
         params = valid_params(ctx, endpoint)
-        judge(ctx.call(endpoint, params), f"{endpoint} naming an unknown stream")
-        judge(ctx.call(endpoint, {}), f"{endpoint} with {{}}")
-        for name in params:
-            judge(ctx.call(endpoint, {**params, name: 12}), f"{endpoint} with a numeric {name}")
-        for label, body, content_type in MALFORMED_BODIES:
-            exchange = ctx.call(endpoint, body=body, content_type=content_type)
-            judge(exchange, f"{endpoint} with {label}")
-    # wrong HTTP methods
-    for endpoint in ("verify-passcode", "raise-hand", *WEBHOOK_ENDPOINTS):
-        methods = ["PUT", "DELETE", "PATCH"]
-        if not ctx.has("get-query") or endpoint in WEBHOOK_ENDPOINTS:
-            methods.append("GET")
-        for method in methods:
-            exchange = ctx.call(endpoint, None, method=method, body=b"")
-            judge(exchange, f"{method} {endpoint}")
-    # unsigned webhooks
-    for path in WEBHOOK_ENDPOINTS:
-        form = {"StatusCallbackEvent": "room-created", "EventType": "endpoint_connected"}
-        judge(ctx.backend.post_webhook(path, form, signature=None), f"an unsigned {path} delivery")
-        judge(
-            ctx.backend.post_webhook(path, form, signature="forged"),
-            f"a {path} delivery with a forged signature",
-        )
-    # conflict and Twilio failures need a stream (and a view of Twilio to clean it up)
+        yield ctx.call(endpoint, params), f"{endpoint} naming an unknown stream"
     if ctx.twilio is not None or ctx.has("delete-stream"):
         stream = ctx.new_stream()
         exchange = ctx.call(
             "create-stream", {"user_identity": ctx.identity("host"), "stream_name": stream.name}
         )
-        judge(exchange, "create-stream with the name of a live stream")
+        yield exchange, "create-stream with the name of a live stream"
         member = ctx.identity()
-        judge(
+        yield (
             ctx.call("send-speaker-invite", {"user_identity": member, "room_sid": stream.room_sid}),
             "send-speaker-invite for a user who never joined",
         )
-        judge(
+        yield (
             ctx.call("remove-speaker", {"user_identity": member, "room_name": stream.name}),
             "remove-speaker for a user who is not connected",
         )
     if ctx.twilio is not None:
-        view = ctx.twilio
-        with view.fault(
+        with ctx.twilio.fault(
             product="video",
             method="POST",
             path=r"/v1/Rooms",
@@ -156,25 +137,105 @@ def every_error_uses_the_envelope(ctx: CheckContext) -> None:
             message="Injected failure",
         ):
             exchange = ctx.call("create-stream", valid_params(ctx, "create-stream"))
-        judge(exchange, "create-stream while Twilio fails to create rooms")
+        yield exchange, "create-stream while Twilio fails to create rooms"
     else:
         ctx.note("Twilio failures not provoked: no view of Twilio (run with --twilio URL)")
+
+
+def _other_errors(ctx: CheckContext) -> Iterator[tuple[Exchange, str]]:
+    """Every other error answer (ERR-8): input no client sends, wrong methods."""
+    for endpoint in client_endpoints(ctx):
+        params = valid_params(ctx, endpoint)
+        yield ctx.call(endpoint, {}), f"{endpoint} with {{}}"
+        for name in params:
+            yield ctx.call(endpoint, {**params, name: 12}), f"{endpoint} with a numeric {name}"
+        for label, body, content_type in MALFORMED_BODIES:
+            exchange = ctx.call(endpoint, body=body, content_type=content_type)
+            yield exchange, f"{endpoint} with {label}"
+    for endpoint in ("verify-passcode", "raise-hand", *WEBHOOK_ENDPOINTS):
+        methods = ["PUT", "DELETE", "PATCH"]
+        if not ctx.has("get-query") or endpoint in WEBHOOK_ENDPOINTS:
+            methods.append("GET")
+        for method in methods:
+            exchange = ctx.call(endpoint, None, method=method, body=b"")
+            yield exchange, f"{method} {endpoint}"
+
+
+@check("ERR-1")
+def client_errors_use_the_envelope(ctx: CheckContext) -> None:
+    """The error answers the clients act on (a refused passcode, an unknown stream, a name
+    in use, an unknown invitee or speaker, a Twilio failure) are JSON bodies with
+    error.message and error.explanation non-empty strings; other members are allowed.
+
+    Passes: POST /join-stream-as-viewer naming an unknown stream answers 404
+    {"error": {"message": "error finding room", "explanation": "...", "code": 20404}}.
+    Fails: the same request answers 500 text/html "<h1>Internal Server Error</h1>", or
+    {"message": "error finding room"} without the error object.
+    """
+    checked = 0
+    for exchange, what in _client_errors(ctx):
+        checked += 1
+        _expect_envelope(ctx, exchange, what)
     ctx.note(f"{checked} error answers checked")
 
 
+@check("ERR-8")
+def every_other_error_uses_the_envelope(ctx: CheckContext) -> None:
+    """Every other non-2xx answer (wrong method, malformed or non-object bodies, missing or
+    invalid parameters) is the error envelope too, and every error answer, ERR-1's
+    included, has Content-Type application/json. Refused webhook signatures are exempt.
+
+    Passes: PUT /verify-passcode answers 405 {"error": {"message": "method not allowed",
+    "explanation": "This endpoint does not accept PUT."}}.
+    Fails: PUT /verify-passcode answers 405 text/html "<h1>Method Not Allowed</h1>".
+    """
+    checked = 0
+    for exchange, what in _client_errors(ctx):
+        checked += 1
+        _expect_json_content_type(ctx, exchange, what)
+    for exchange, what in _other_errors(ctx):
+        checked += 1
+        _expect_json_content_type(ctx, exchange, what)
+        _expect_envelope(ctx, exchange, what)
+    ctx.note(f"{checked} error answers checked")
+
+
+#: The endpoints of ERR-2; the other stream endpoints are ERR-9's.
+_JOINS = ("join-stream-as-speaker", "join-stream-as-viewer")
+
+
 @check("ERR-2")
-def unknown_streams_are_reported(ctx: CheckContext) -> None:
-    """Every endpoint naming a stream that was never created, or whose room has ended (with
-    room-ended delivered, and while it is held back), answers non-2xx 'error finding room'
-    and sends no write request to Twilio.
+def unknown_streams_are_reported_to_joiners(ctx: CheckContext) -> None:
+    """Both join endpoints naming a stream that was never created, or whose room has ended
+    (with room-ended delivered, and while it is held back), answer non-2xx 'error finding
+    room' and send no write request to Twilio.
 
     Passes: POST /join-stream-as-viewer {"user_identity": "bob", "stream_name":
     "never-created"} answers 404 {"error": {"message": "error finding room", ...}}.
-    Fails: POST /send-speaker-invite {"user_identity": "bob", "room_sid": "RM<32 hex>"}
-    answers 500 'error updating user document'.
+    Fails: after delete-stream, with room-ended held back, POST /join-stream-as-viewer for
+    the stream answers 200 with a token (the backend trusted its stream record).
     """
+    _unknown_streams(ctx, list(_JOINS))
+
+
+@check("ERR-9")
+def unknown_streams_are_reported_everywhere(ctx: CheckContext) -> None:
+    """viewer-connected-to-player, raise-hand, remove-speaker, delete-stream and
+    send-speaker-invite naming an unknown or ended stream answer non-2xx 'error finding
+    room' and send no write request to Twilio.
+
+    Passes: POST /send-speaker-invite {"user_identity": "bob", "room_sid": "RM<32 hex>"}
+    answers 404 {"error": {"message": "error finding room", ...}}.
+    Fails: the same request answers 500 'error updating user document' (like the original).
+    """
+    others = [
+        e for e in client_endpoints(ctx) if e not in ("verify-passcode", "create-stream", *_JOINS)
+    ]
+    _unknown_streams(ctx, others)
+
+
+def _unknown_streams(ctx: CheckContext, endpoints: list[str]) -> None:
     view = ctx.twilio
-    endpoints = [e for e in client_endpoints(ctx) if e not in ("verify-passcode", "create-stream")]
 
     def probe(stream_name: str, room_sid: str, label: str) -> None:
         for endpoint in endpoints:

@@ -1,6 +1,6 @@
 """FLOW, Twilio's side: how a stream's state follows the webhooks Twilio delivers, from
 participants connecting to the room ending (docs/PROTOCOL.md 5.3, 10 and requirements FLOW-4,
-FLOW-5, FLOW-7, FLOW-9..11, FLOW-13).
+FLOW-5, FLOW-7, FLOW-9..11, FLOW-13, FLOW-16 and FLOW-17).
 
 State driven by webhooks is awaited for twice the consistency bound (``correctness_timeout``):
 these checks judge whether an effect happens; FLOW-12 (:mod:`.flow_endpoints`) alone judges
@@ -13,6 +13,8 @@ from typing import Any
 
 from ..context import CheckContext
 from ..registry import check
+from ..scenario import Member
+from ._answers import describe_answer
 from ._twilio_state import (
     MAPS,
     chat_service_of,
@@ -20,7 +22,7 @@ from ._twilio_state import (
     stream_items,
     sync_snapshot,
 )
-from ._waiting import advance_past_debouncing, quiet_wait, settle, wait_for
+from ._waiting import advance_past_debouncing, correctness_timeout, quiet_wait, settle, wait_for
 from ._webhook_deliveries import (
     deliver_without_effect,
     registered_url,
@@ -31,12 +33,12 @@ from ._webhook_deliveries import (
 
 @check("FLOW-4", needs_twilio=True)
 def connecting_participant_becomes_speaker(ctx: CheckContext) -> None:
-    """After participant-connected for X: X is in neither viewers nor raised_hands, speakers
-    has X = {"host": false} (an existing item, such as the host's {"host": true}, is kept) and
-    user-X's speaker_invite is false.
+    """After participant-connected for X: X is in neither viewers nor raised_hands, and
+    speakers has X = {"host": false} when it had no item X (an existing item, such as the
+    host's {"host": true}, is kept). The invitation may be consumed or left as it is.
 
     Passes: invited bob connects to the room: speakers["bob"] = {"host": false}, viewers and
-    raised_hands lose bob, user-bob = {"speaker_invite": false}; alice keeps {"host": true}.
+    raised_hands lose bob; alice, connected while her {"host": true} item was there, keeps it.
     Fails: when alice connects, speakers["alice"] becomes {"host": false}.
     """
     stream = ctx.new_stream()
@@ -55,19 +57,14 @@ def connecting_participant_becomes_speaker(ctx: CheckContext) -> None:
             and viewer.identity not in (state["raised_hands"] or {})
             and (state["speakers"] or {}).get(viewer.identity) == {"host": False}
             and (state["speakers"] or {}).get(host) == {"host": True}
-            and ((state["documents"] or {}).get(f"user-{viewer.identity}") or {}).get(
-                "speaker_invite"
-            )
-            is False
         )
 
     wait_for(
         ctx,
-        lambda: sync_snapshot(ctx.require_twilio(), stream.sync_service_sid),
+        lambda: maps_snapshot(ctx.require_twilio(), stream.sync_service_sid),
         expected,
         f"after {viewer.identity!r} and the host connected: {viewer.identity!r} a speaker "
-        "{'host': False} out of viewers and raised_hands with the invitation consumed, "
-        "the host still {'host': True}",
+        "{'host': False} out of viewers and raised_hands, the host still {'host': True}",
     )
 
 
@@ -103,6 +100,125 @@ def disconnecting_participant_stops_speaking(ctx: CheckContext) -> None:
         lambda found: stream.host not in found,
         "speakers has no host item after the host's participant-disconnected",
     )
+
+
+@check("FLOW-16", needs_twilio=True)
+def host_is_the_host_again_after_reconnecting(ctx: CheckContext) -> None:
+    """After the host's participant-disconnected and a later participant-connected for the
+    host's identity, the host's speakers item is {"host": true} again.
+
+    Passes: alice (the host) leaves the room, speakers loses "alice"; she connects again and
+    speakers["alice"] = {"host": true}.
+    Fails: alice comes back as {"host": false} (the original), so the web app shows
+    "undefined (Host)" and nobody has the host's menu.
+    """
+    stream = ctx.new_stream()
+    stream.host_connects()
+    settle(ctx)
+    stream.host_disconnects()
+    # not judged here (FLOW-5's business): give the removal a chance to happen first
+    quiet_wait(
+        ctx,
+        lambda: stream_items(ctx, stream, "speakers"),
+        lambda found: stream.host not in found,
+        ctx.config.consistency_timeout,
+    )
+    stream.host_connects()
+    wait_for(
+        ctx,
+        lambda: stream_items(ctx, stream, "speakers"),
+        lambda found: found.get(stream.host) == {"host": True},
+        f"speakers[{stream.host!r}] is {{'host': True}} after the host left the room and "
+        "connected again",
+    )
+
+
+@check("FLOW-17", needs_twilio=True)
+def speaker_can_leave_the_stage_to_watch(ctx: CheckContext) -> None:
+    """The web app's "Leave and View Event": join-stream-as-viewer and
+    viewer-connected-to-player for a user still connected to the room (and in speakers)
+    answer 200, and after its later participant-disconnected it is in viewers and not in
+    speakers.
+
+    The suite plays the web app's order: join-stream-as-viewer, the player connects with the
+    new token, viewer-connected-to-player, and only then the Video client leaves the room.
+    A plain viewer and a plain speaker go alongside: when the backend records no viewer at
+    all (FLOW-1) or keeps every departed speaker (FLOW-5), that part is theirs, not this
+    requirement's, and is only noted.
+
+    Passes: speaker carol (connected, speakers["carol"] = {"host": false}) joins as a viewer
+    and reports her player (both 200); she leaves the room: viewers = {"carol": {}} and
+    speakers has no "carol".
+    Fails: join-stream-as-viewer answers 409 for a connected speaker; or carol's
+    participant-disconnected also removes her from viewers, hiding her from the host.
+    """
+    view = ctx.require_twilio()
+    stream = ctx.new_stream()
+    stream.host_connects()
+    audience = stream.join_viewer()
+    stream.viewer_connected(audience.identity)
+    plain, speaker = stream.join_speaker(), stream.join_speaker()
+    plain.connect_room()
+    speaker.connect_room()
+    # not judged here (FLOW-4's business): give the speakers items a chance to appear first
+    quiet_wait(
+        ctx,
+        lambda: stream_items(ctx, stream, "speakers"),
+        lambda found: speaker.identity in found and plain.identity in found,
+        ctx.config.consistency_timeout,
+    )
+    params = {"user_identity": speaker.identity, "stream_name": stream.name}
+    answer = _accepted(ctx, "join-stream-as-viewer", params)
+    viewer = Member(stream, speaker.identity, answer.json["token"], answer, "viewer")
+    viewer.connect_player()
+    _accepted(ctx, "viewer-connected-to-player", params)
+    settle(ctx)
+    plain.disconnect_room()
+    speaker.disconnect_room()
+    who = speaker.identity
+
+    def watching_only(state: dict[str, Any]) -> bool:
+        return who in (state["viewers"] or {}) and who not in (state["speakers"] or {})
+
+    def probe() -> dict[str, Any]:
+        return maps_snapshot(view, stream.sync_service_sid)
+
+    if quiet_wait(ctx, probe, watching_only, correctness_timeout(ctx)):
+        return
+    state = probe()
+    viewers, speakers = state["viewers"] or {}, state["speakers"] or {}
+    if who in speakers:
+        if plain.identity in speakers:
+            ctx.note("departed speakers keep their speakers item (FLOW-5's business)")
+        else:
+            ctx.fail(
+                f"after 'Leave and View Event' and its participant-disconnected, {who!r} is "
+                f"still in speakers ({speakers[who]!r}) while in viewers",
+                actual=state,
+            )
+    if who not in viewers:
+        if audience.identity not in viewers:
+            ctx.note("viewers records no viewer at all (FLOW-1's business)")
+            return
+        ctx.fail(
+            f"after 'Leave and View Event' and its participant-disconnected, {who!r} is not in "
+            "viewers: the host no longer sees the user who left the stage to watch",
+            actual=state,
+        )
+
+
+def _accepted(ctx: CheckContext, endpoint: str, params: dict[str, Any]) -> Any:
+    """``endpoint`` for a user still connected to the room answers 200 (FLOW-17)."""
+    exchange = ctx.call(endpoint, params)
+    if exchange.status != 200:
+        ctx.fail(
+            f"{endpoint} for {params['user_identity']!r}, still connected to the room, "
+            f"answered {describe_answer(exchange)}: the web app's 'Leave and View Event' "
+            "is stuck",
+            exchange=exchange,
+        )
+    ctx.expect_success(exchange, endpoint)
+    return exchange
 
 
 @check("FLOW-7", needs_twilio=True)

@@ -131,8 +131,9 @@ _NOT_OBJECTS: tuple[tuple[str, str | bytes], ...] = (
 
 @check("IN-7")
 def non_object_bodies_are_invalid(ctx: CheckContext) -> None:
-    """A non-empty JSON body that does not parse, or is not an object, answers 400 'invalid
-    request body' on every client endpoint.
+    """A non-empty JSON body that does not parse (invalid UTF-8 included), or is not an
+    object, answers 400 'invalid request body' on every client endpoint; a body of
+    whitespace only is treated as empty (the answer to {}).
 
     Passes: POST /create-stream with body "[1, 2]" answers 400 {"error": {"message":
     "invalid request body", ...}}.
@@ -143,6 +144,14 @@ def non_object_bodies_are_invalid(ctx: CheckContext) -> None:
             exchange = ctx.call(endpoint, body=body, content_type="application/json")
             expect_failure_message(
                 ctx, exchange, "invalid request body", status=400, what=f"{endpoint} with {label}"
+            )
+        as_empty = ctx.call(endpoint, {})
+        blank = ctx.call(endpoint, body=" \r\n\t ", content_type="application/json")
+        if (blank.status, blank.error_message) != (as_empty.status, as_empty.error_message):
+            ctx.fail(
+                f"{endpoint} with a body of whitespace only answered {describe_answer(blank)}; "
+                f"with {{}} it answered {describe_answer(as_empty)}",
+                exchange=blank,
             )
 
 

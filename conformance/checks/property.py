@@ -21,10 +21,10 @@ def sequences_keep_the_state(ctx: CheckContext) -> None:
     connecting to and leaving the room, starting the player or dropping Sync) keep the
     answers and the Twilio state the model of docs/PROTOCOL.md 5.3 predicts.
 
-    Passes: after "create S; bob joins as a viewer; bob is invited; bob joins again",
-    user-bob is still {"speaker_invite": true}, as the model says.
-    Fails: the second join reset user-bob to {"speaker_invite": false}; the report shows the
-    shortest such sequence as a numbered script with curl lines.
+    Passes: after "create S; bob joins as a viewer; bob is invited; bob joins again; bob is
+    invited again", user-bob has a new revision with {"speaker_invite": true}.
+    Fails: the second invitation wrote nothing (the value was already true); the report
+    shows the shortest such sequence as a numbered script with curl lines.
     """
     from ..property.budget import Budget
     from ..property.stateful import run_stateful

@@ -1,19 +1,23 @@
-"""SEC: disclosure, throttling and caching (docs/PROTOCOL.md 7 and requirements SEC-1..SEC-3)."""
+"""SEC: disclosure, throttling and caching (docs/PROTOCOL.md 7 and requirements SEC-1..SEC-4)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from ..context import CheckContext
+from ..outcomes import BackendNoAnswer
 from ..registry import check
-from ..transport import WEBHOOK_ENDPOINTS, Exchange
+from ..transport import WEBHOOK_ENDPOINTS, BackendClient, Exchange
 from ._answers import describe_answer, error_fields
 from ._leaks import leaks, secrets_of
 from ._parameters import TOKEN_ENDPOINTS, client_endpoints, valid_params
 from ._passcodes import refused_call
 from .errors import MALFORMED_BODIES
 
-#: SEC-2's numbers: throttled after at most this many consecutive failures ...
+#: SEC-2's numbers: throttled after at least this many consecutive failures ...
+MIN_FAILURES = 5
+#: ... and at most this many ...
 MAX_FAILURES = 20
 #: ... within this window, for a cool-down of at most this long (seconds).
 WINDOW_S = 60.0
@@ -116,14 +120,15 @@ def _throttled(exchange: Exchange) -> bool:
 
 @check("SEC-2", order=1)
 def wrong_passcodes_are_throttled(ctx: CheckContext) -> None:
-    """After at most 20 consecutive wrong passcodes within 60 s from one client address, the
-    backend answers that address 429 'too many requests' (even with the right passcode)
-    until a cool-down of at most 60 s has passed; then the passcode is accepted again.
-    Runs after every other check (order=1): it throttles the suite's own address.
+    """After at least 5 and at most 20 consecutive wrong passcodes within 60 s from one client
+    address, the backend answers that address 429 'too many requests' (even with the right
+    passcode) until a cool-down of at most 60 s has passed; then the passcode is accepted
+    again. Runs after every other check (order=1): it throttles the suite's own address.
 
     Passes: the 11th wrong passcode answers 429 {"error": {"message": "too many requests",
     ...}} with Retry-After: 60; the right passcode answers 429 too, then 200 after the wait.
-    Fails: 21 wrong passcodes in a row all answer 401.
+    Fails: 21 wrong passcodes in a row all answer 401; or the 3rd already answers 429 (a
+    user mistyping is locked out); or the right passcode answers 200 while throttled.
     """
     attempts = 0
     first_429: Exchange | None = None
@@ -137,6 +142,15 @@ def wrong_passcodes_are_throttled(ctx: CheckContext) -> None:
             f"{MAX_FAILURES + 1} consecutive wrong passcodes were all answered "
             f"{describe_answer(exchange)}; expected 429 at the latest after {MAX_FAILURES}",
             exchange=exchange,
+        )
+    if attempts <= MIN_FAILURES:
+        ctx.fail(
+            f"wrong passcode number {attempts} was answered 429 already, after only "
+            f"{attempts - 1} failed attempts: at least {MIN_FAILURES} must be allowed before "
+            "throttling (a user mistyping must not be locked out)",
+            exchange=first_429,
+            expected=f"401 for attempts 1 to {MIN_FAILURES}",
+            actual=f"429 at attempt {attempts}",
         )
     throttled_at = time.monotonic()
     message, _ = error_fields(first_429)
@@ -219,3 +233,110 @@ def token_answers_are_not_cacheable(ctx: CheckContext) -> None:
                 f"{endpoint}'s token answer has {shown}, expected Cache-Control: no-store",
                 exchange=exchange,
             )
+
+
+#: The forwarded address SEC-4 claims from the throttled address (TEST-NET-2).
+_SPOOFED_ADDRESS = "198.51.100.7"
+
+
+def _throttle(client: BackendClient) -> tuple[int, Exchange]:
+    """Wrong passcodes from ``client`` until one answers 429 (at most ``MAX_FAILURES + 1``):
+    ``(attempts, last answer)``."""
+    attempts = 0
+    for attempts in range(1, MAX_FAILURES + 2):
+        exchange = client.call("verify-passcode", {}, passcode=f"wrong-elsewhere-{attempts}")
+        if _throttled(exchange):
+            break
+    return attempts, exchange
+
+
+def _wait_until_accepted(client: BackendClient, limit: float) -> Exchange:
+    """Poll verify-passcode (the right passcode) from ``client`` while it answers 429, for
+    at most ``limit`` seconds; the last answer."""
+    deadline = time.monotonic() + limit
+    wait = 0.25
+    while True:
+        answer = client.call("verify-passcode", {})
+        if not _throttled(answer) or time.monotonic() >= deadline:
+            return answer
+        time.sleep(wait)
+        wait = min(wait * 1.5, 3.0)
+
+
+@check("SEC-4", order=1)
+def the_throttle_locks_out_only_the_failing_address(ctx: CheckContext) -> None:
+    """While a second client address of the suite is throttled (SEC-2), the suite's own
+    address is answered as without the throttle: the right passcode answers 200 and a wrong
+    one 401, not 429; and the throttled address stays throttled when it claims another
+    address in X-Forwarded-For (only a trusted proxy's forwarded address is believed). Needs
+    a second address: the embedded run's, or 127.0.0.2 for a backend on loopback; skipped
+    elsewhere. Runs after every other check (order=1).
+
+    Passes: after 11 wrong passcodes from 127.0.0.2 it answers 429 'too many requests',
+    while 127.0.0.1 gets 200 {"verified": true} with the right passcode.
+    Fails: 127.0.0.1 gets 429 too (the throttle is keyed on a constant, the proxy's address
+    or the whole deployment), or 127.0.0.2 gets 200 by sending "X-Forwarded-For:
+    198.51.100.7".
+    """
+    other, address = ctx.backend_from_another_address()
+    try:
+        probe = other.call("verify-passcode", {})
+    except BackendNoAnswer as exc:
+        ctx.skip(f"needs a second client address, but the suite cannot send from {address}: {exc}")
+    if _throttled(probe):  # e.g. left so by an earlier run: wait for its cool-down
+        probe = _wait_until_accepted(other, COOL_DOWN_S + 2.0)
+    if probe.status != 200:
+        ctx.fail(
+            f"before any failed attempt from {address}, the right passcode from there answered "
+            f"{describe_answer(probe)}, expected 200",
+            exchange=probe,
+        )
+    attempts, first_429 = _throttle(other)
+    if not _throttled(first_429):
+        ctx.note(
+            f"{address} was not throttled after {attempts} wrong passcodes (SEC-2's "
+            "failure): there is no throttle whose scope could be judged"
+        )
+        return
+
+    def leave_own_address_usable() -> None:
+        # a throttle keyed on more than the address would lock out the rest of the run
+        with contextlib.suppress(BackendNoAnswer):
+            _wait_until_accepted(ctx.unrecorded_backend, COOL_DOWN_S + 2.0)
+
+    ctx.cleanup(leave_own_address_usable)
+    right = ctx.call("verify-passcode", {})
+    if right.status != 200:
+        ctx.fail(
+            f"while {address} is throttled (after {attempts - 1} wrong passcodes from it), the "
+            f"right passcode from the suite's own address answered {describe_answer(right)}, "
+            "expected 200: the throttle locks out addresses that made no failed attempt",
+            exchange=right,
+            expected=200,
+            actual=right.status,
+        )
+    wrong = ctx.call("verify-passcode", {}, passcode="wrong-here")
+    restored = ctx.call("verify-passcode", {})
+    for what, answer in (("a wrong", wrong), ("then the right", restored)):
+        if _throttled(answer):
+            ctx.fail(
+                f"while {address} is throttled, {what} passcode from the suite's own address "
+                f"answered {describe_answer(answer)}, expected what it answers without the "
+                "throttle",
+                exchange=answer,
+            )
+    spoofed = other.call("verify-passcode", {}, headers={"X-Forwarded-For": _SPOOFED_ADDRESS})
+    still = other.call("verify-passcode", {})
+    if not _throttled(still):
+        ctx.skip(
+            f"{address}'s throttle lifted within moments (its right passcode answered "
+            f"{describe_answer(still)}), before the forwarded-address case could be judged"
+        )
+    if not _throttled(spoofed):
+        ctx.fail(
+            f"throttled {address} got {describe_answer(spoofed)} with the right passcode by "
+            f"sending X-Forwarded-For: {_SPOOFED_ADDRESS}, expected 429: a forwarded address "
+            "is believed only from a trusted proxy",
+            exchange=spoofed,
+        )
+    ctx.note(f"{address} throttled after {attempts - 1} wrong passcodes; the suite's own not")

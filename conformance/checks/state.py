@@ -213,7 +213,8 @@ def _validate_items(ctx: CheckContext, service_sid: str, when: str) -> None:
 def sync_service_holds_the_maps_and_host(ctx: CheckContext) -> None:
     """Right after create-stream the Sync service has maps speakers (one item: the host,
     {"host": true}), raised_hands and viewers (empty); later, every item and user document
-    validates its schema.
+    validates its schema (a user document without speaker_invite, such as {}, is valid:
+    absent means false).
 
     Passes: speakers = {"alice": {"host": true}}, raised_hands = {}, viewers = {}.
     Fails: speakers = {"alice": {"host": "yes"}}, or the viewers map does not exist.
@@ -310,26 +311,39 @@ def users_read_shared_objects_and_own_document(ctx: CheckContext) -> None:
                 ctx.fail(f"{identity!r}'s token could write its own user document")
 
 
+_NEW_DOCUMENTS = ({"speaker_invite": False}, {})
+
+
 @check("STATE-6", needs_twilio=True)
 def joining_creates_the_user_document(ctx: CheckContext) -> None:
     """After join-stream-as-viewer or join-stream-as-speaker, the document user-<identity>
-    exists; a new one holds {"speaker_invite": false}.
+    exists; a new one holds {"speaker_invite": false} or {} (absent means false), and it is
+    still there after the user joins again.
 
-    Passes: after join-stream-as-speaker for "carol", user-carol = {"speaker_invite": false}.
-    Fails: user-carol = {} (the original's speaker path), or it does not exist.
+    Passes: after join-stream-as-speaker for "carol", user-carol = {"speaker_invite": false}
+    (or {}, as the original creates a speaker's document).
+    Fails: user-carol does not exist, or a new one is {"speaker_invite": true}.
     """
     view = ctx.require_twilio()
     stream = ctx.new_stream()
     for join in (stream.join_viewer, stream.join_speaker):
         member = join()
         data = view.document(stream.sync_service_sid, f"user-{member.identity}")
-        if data != {"speaker_invite": False}:
+        if data not in _NEW_DOCUMENTS:
             ctx.fail(
-                f"after {member.response.endpoint} for {member.identity!r} the document "
-                f"user-{member.identity} is {data!r}, expected {{'speaker_invite': False}}",
+                f"after {member.response.endpoint} for {member.identity!r} the new document "
+                f"user-{member.identity} is {data!r}, expected {{'speaker_invite': False}} "
+                "or {}",
                 exchange=member.response,
-                expected={"speaker_invite": False},
+                expected=list(_NEW_DOCUMENTS),
                 actual=data,
+            )
+        again = join(member.identity)
+        if view.document(stream.sync_service_sid, f"user-{member.identity}") is None:
+            ctx.fail(
+                f"after {again.response.endpoint} again for {member.identity!r} the document "
+                f"user-{member.identity} does not exist",
+                exchange=again.response,
             )
 
 

@@ -1,5 +1,5 @@
 """ERR, when Twilio fails: the answer names the failing step, and a failed create-stream
-leaves nothing behind (docs/PROTOCOL.md 3.x and requirements ERR-6, ERR-7).
+leaves nothing behind (docs/PROTOCOL.md 3.x and requirements ERR-6, ERR-7, ERR-10).
 
 Failures are injected into the fake Twilio (a fault rule answering 500 to one kind of POST);
 the answers the protocol itself gives (envelope, unknown streams, conflicts) are in
@@ -56,18 +56,55 @@ def _failed_map_message(failed: list[dict[str, Any]]) -> str:
     return "error creating speakers map"
 
 
+#: What a judge of one failure case is given: the answer, the case and the step's message.
+Judge = Callable[[Exchange, str, str], None]
+
+
 @check("ERR-6", needs_twilio=True)
+def twilio_failures_are_never_successes(ctx: CheckContext) -> None:
+    """When a Twilio request of a client endpoint fails (Twilio answers 500 to it, every
+    time), the endpoint's answer is not 2xx: create-stream's room, media, Sync service and
+    maps; the joins' user document and PlaybackGrant; viewers and raised hands items; the
+    invitation; removing a speaker; deleting a stream. A case whose failing request the
+    backend never makes is not judged.
+
+    Passes: POST /create-stream while Twilio answers 500 to POST /v1/Services answers 502
+    {"error": {"message": "error creating stream sync service", "explanation": "..."}}.
+    Fails: the same request answers 200 with a token and a room_sid.
+    """
+
+    def judge(exchange: Exchange, what: str, message: str) -> None:
+        if exchange.ok:
+            ctx.fail(
+                f"{what}: answered {describe_answer(exchange)}, expected a non-2xx answer",
+                exchange=exchange,
+                expected="non-2xx",
+                actual=describe_answer(exchange),
+            )
+
+    _failure_cases(ctx, judge, webhooks=False)
+
+
+@check("ERR-10", needs_twilio=True)
 def twilio_failures_name_the_failing_step(ctx: CheckContext) -> None:
     """When a Twilio request fails (Twilio answers 500), the endpoint answers a 5xx with the
-    message documented for the failing step (create-stream's room, media, Sync service and
-    maps; the joins' user document and PlaybackGrant; viewers and raised hands items; the
-    invitation; removing a speaker; deleting a stream; the rooms-webhook's speakers item).
-    A case whose failing request the backend never makes is not judged.
+    message documented for the failing step (the cases of ERR-6, and the rooms-webhook's
+    speakers item).
 
     Passes: POST /create-stream while Twilio answers 500 to POST /v1/Services answers 502
     {"error": {"message": "error creating stream sync service", "explanation": "..."}}.
     Fails: the same request answers 500 'internal error', or 404 'error finding room'.
     """
+
+    def judge(exchange: Exchange, what: str, message: str) -> None:
+        expect_failure_message(ctx, exchange, message, what=what, status=range(500, 600))
+
+    _failure_cases(ctx, judge, webhooks=True)
+
+
+def _failure_cases(ctx: CheckContext, judge: Judge, *, webhooks: bool) -> None:
+    """Provoke each Twilio failure of ERR-6 (and, with ``webhooks``, of the rooms-webhook)
+    and hand each answer the backend gave to ``judge``."""
     view = ctx.require_twilio()
     stream = ctx.new_stream()  # also provisions whatever the backend shares between streams
     viewer = stream.join_viewer()
@@ -190,15 +227,16 @@ def twilio_failures_name_the_failing_step(ctx: CheckContext) -> None:
                 "error deleting stream",
             )
         )
-    cases.append(
-        (
-            "rooms-webhook participant-connected when adding the speakers item fails",
-            "sync",
-            items,
-            late_speaker_connects,
-            "error adding user to speakers map",
+    if webhooks:
+        cases.append(
+            (
+                "rooms-webhook participant-connected when adding the speakers item fails",
+                "sync",
+                items,
+                late_speaker_connects,
+                "error adding user to speakers map",
+            )
         )
-    )
     judged = 0
     for what, product, path, call, message in cases:
         with _failing(ctx, product, path):
@@ -215,7 +253,7 @@ def twilio_failures_name_the_failing_step(ctx: CheckContext) -> None:
         judged += 1
         if message is None:
             message = _failed_map_message(failed)
-        expect_failure_message(ctx, exchange, message, what=what, status=range(500, 600))
+        judge(exchange, what, message)
     ctx.note(f"{judged} Twilio failures judged")
 
 

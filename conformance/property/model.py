@@ -6,10 +6,14 @@ backend's successes (:meth:`ProtocolModel.apply`) and on the clients' moves at T
 (:meth:`ProtocolModel.connected`, :meth:`~ProtocolModel.disconnected`,
 :meth:`~ProtocolModel.sync_dropped`, :meth:`~ProtocolModel.ended`).
 
-Only what the protocol makes normative (MUST) is predicted. Where it is silent the model holds
-every acceptable value: a speakers item is a set of allowed ``host`` flags (the host who
-reconnects after leaving may come back as ``{"host": true}`` or ``{"host": false}``), and
-conversation membership is a lower bound.
+Only what the protocol makes normative (MUST) is predicted. Where it allows more than one
+outcome the model holds every acceptable value: a speakers item is a set of allowed ``host``
+flags (the host is ``{"host": true}``, also when it reconnects after leaving: FLOW-16), a user
+document a set of allowed ``speaker_invite`` values (a join may keep a pending invitation or
+reset it, FLOW-3; participant-connected may consume it or leave it, FLOW-4; an invitation
+makes it true, FLOW-2; a document without ``speaker_invite`` reads as false), and conversation
+membership is a lower bound. That every invitation writes a new revision (FLOW-14) is judged
+by the state machine on the invitation's answer (:mod:`.stateful`), not held here.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ _ROOM_SID = re.compile(r"^RM[0-9a-f]{32}$")
 HOST_ONLY = frozenset({True})
 GUEST_ONLY = frozenset({False})
 EITHER = frozenset({True, False})
+#: Allowed ``speaker_invite`` values of a user document (the same sets as the host flags).
+INVITED = HOST_ONLY
+NOT_INVITED = GUEST_ONLY
 
 
 @dataclass(frozen=True)
@@ -54,8 +61,8 @@ NOT_FOUND = Expectation("error finding room")
 class StreamInstance:
     """One stream: created by one successful create-stream, live until its room ends.
 
-    ``speakers`` maps identity -> allowed ``host`` flags; ``documents`` identity ->
-    ``speaker_invite``; ``in_room`` the identities whose Video client is connected;
+    ``speakers`` maps identity -> allowed ``host`` flags; ``documents`` identity -> allowed
+    ``speaker_invite`` values; ``in_room`` the identities whose Video client is connected;
     ``members`` who created or joined (conversation participants with chat);
     ``speaker_tokens`` / ``viewer_tokens`` the last token of each kind per identity (viewer
     tokens with the ``time.monotonic()`` they were issued at: their PlaybackGrant is
@@ -72,7 +79,7 @@ class StreamInstance:
     speakers: dict[str, frozenset[bool]] = field(default_factory=dict)
     viewers: set[str] = field(default_factory=set)
     raised_hands: set[str] = field(default_factory=set)
-    documents: dict[str, bool] = field(default_factory=dict)
+    documents: dict[str, frozenset[bool]] = field(default_factory=dict)
     in_room: set[str] = field(default_factory=set)
     members: set[str] = field(default_factory=set)
     speaker_tokens: dict[str, str] = field(default_factory=dict)
@@ -84,13 +91,20 @@ class StreamInstance:
         return f"stream #{self.number} {self.name!r} ({self.room_sid})"
 
     def expected_state(self) -> dict[str, Any]:
-        """The Sync state in a readable form (allowed host flags as lists)."""
+        """The Sync state in a readable form (allowed host flags and speaker_invite values
+        as lists)."""
         return {
             "speakers": {k: sorted(v) for k, v in sorted(self.speakers.items())},
             "raised_hands": sorted(self.raised_hands),
             "viewers": sorted(self.viewers),
-            "documents": {f"user-{k}": {"speaker_invite": v} for k, v in self.documents.items()},
+            "documents": {
+                f"user-{k}": {"speaker_invite": sorted(v)} for k, v in self.documents.items()
+            },
         }
+
+    def may_be_invited(self, identity: str) -> bool:
+        """Whether ``identity``'s document may hold a pending invitation."""
+        return True in self.documents.get(identity, NOT_INVITED)
 
 
 class ProtocolModel:
@@ -168,7 +182,10 @@ class ProtocolModel:
         if instance is None:
             return None
         if endpoint in ("join-stream-as-viewer", "join-stream-as-speaker"):
-            instance.documents.setdefault(identity, False)
+            # a new document is not invited; an existing one may be kept or reset (FLOW-3)
+            if instance.may_be_invited(identity):
+                instance.documents[identity] = EITHER
+            instance.documents.setdefault(identity, NOT_INVITED)
             instance.members.add(identity)
             if endpoint == "join-stream-as-viewer":
                 instance.viewer_tokens[identity] = (body["token"], time.monotonic())
@@ -182,7 +199,7 @@ class ProtocolModel:
             else:
                 instance.raised_hands.discard(identity)
         elif endpoint == "send-speaker-invite":
-            instance.documents[identity] = True
+            instance.documents[identity] = INVITED
         elif endpoint == "remove-speaker":
             self.disconnected(instance, identity)
         elif endpoint == "delete-stream":
@@ -191,14 +208,15 @@ class ProtocolModel:
 
     # -- the clients' moves at Twilio (webhook-driven transitions) -----------------------------
     def connected(self, instance: StreamInstance, identity: str) -> None:
-        """rooms participant-connected (FLOW-4)."""
+        """rooms participant-connected (FLOW-4; the host's return, FLOW-16). The invitation
+        may be consumed or left as it is."""
         instance.in_room.add(identity)
         instance.viewers.discard(identity)
         instance.raised_hands.discard(identity)
         if identity not in instance.speakers:
-            instance.speakers[identity] = EITHER if identity == instance.host else GUEST_ONLY
-        if identity in instance.documents:
-            instance.documents[identity] = False
+            instance.speakers[identity] = HOST_ONLY if identity == instance.host else GUEST_ONLY
+        if instance.may_be_invited(identity):
+            instance.documents[identity] = EITHER
 
     def disconnected(self, instance: StreamInstance, identity: str) -> None:
         """rooms participant-disconnected (FLOW-5)."""

@@ -17,6 +17,7 @@ from .model import StreamInstance
 __all__ = [
     "composition",
     "conversation_differences",
+    "document_revision",
     "ended_differences",
     "live_differences",
     "sync_state",
@@ -73,10 +74,9 @@ def live_differences(view: TwilioView, instance: StreamInstance) -> list[str]:
             found.append(f"document {name} = {data!r} exists, but that user never joined")
         elif data is None:
             found.append(f"document {name} is missing")
-        elif not isinstance(data, dict) or data.get("speaker_invite") is not expected_docs[name]:
-            found.append(
-                f"document {name} is {data!r}, expected speaker_invite {expected_docs[name]}"
-            )
+        elif _speaker_invite(data) not in expected_docs[name]:
+            allowed = " or ".join(str(flag) for flag in sorted(expected_docs[name], reverse=True))
+            found.append(f"document {name} is {data!r}, expected speaker_invite {allowed}")
     found += _cross_cutting(instance, state)
     connected = {
         str(p.get("identity"))
@@ -88,6 +88,25 @@ def live_differences(view: TwilioView, instance: StreamInstance) -> list[str]:
             f"room participants connected: {sorted(connected)}, expected {sorted(instance.in_room)}"
         )
     return found
+
+
+def _speaker_invite(data: Any) -> Any:
+    """A user document's speaker_invite: absent means false (STATE-4); anything but a JSON
+    object or a boolean value matches no expectation."""
+    if not isinstance(data, dict):
+        return None
+    value = data.get("speaker_invite", False)
+    return value if isinstance(value, bool) else None
+
+
+def document_revision(view: TwilioView, service_sid: str, identity: str) -> str | None:
+    """The revision of ``identity``'s user document (None when it does not exist)."""
+    name = f"user-{identity}"
+    for found in view.sync_objects(service_sid, "document") or []:
+        if found.get("unique_name") == name:
+            revision = found.get("revision")
+            return None if revision is None else str(revision)
+    return None
 
 
 def _cross_cutting(instance: StreamInstance, state: dict[str, Any]) -> list[str]:

@@ -212,8 +212,10 @@ class _LiveStreamMachine(ClientMoves, RuleBasedStateMachine):
         get lost or leak."""
         latest = self._latest()
         earlier = [i for i in self.model.instances if i is not latest]
-        invited = sorted(u for u, v in (latest.documents if latest else {}).items() if v)
-        invited += sorted(u for i in earlier for u, v in i.documents.items() if v)
+        invited = sorted(
+            u for u in (latest.documents if latest else {}) if latest.may_be_invited(u)
+        )
+        invited += sorted(u for i in earlier for u in i.documents if i.may_be_invited(u))
         return invited, sorted(u for i in earlier for u in i.documents)
 
     def _join(self, move: Move, endpoint: str) -> None:
@@ -262,13 +264,14 @@ class _LiveStreamMachine(ClientMoves, RuleBasedStateMachine):
 
     def _invite(self, move: Move) -> None:
         """send-speaker-invite by room SID (of the latest stream, live or ended): a raised
-        hand who joined first, then anyone who joined and is not invited yet."""
+        hand who joined first, then anyone who joined and is not invited yet, then anyone
+        invited already (every invitation must write a new revision, FLOW-14)."""
         instance = self._latest()
         if instance is None:
             return
-        waiting = sorted(u for u, invited in instance.documents.items() if not invited)
+        waiting = sorted(u for u, allowed in instance.documents.items() if False in allowed)
         hands = [u for u in waiting if u in instance.raised_hands]
-        user = self._pick(move, hands, waiting, *self._audience())
+        user = self._pick(move, hands, waiting, sorted(instance.documents), *self._audience())
         self._call("send-speaker-invite", {"user_identity": user, "room_sid": instance.room_sid})
 
     def _remove(self, move: Move) -> None:
@@ -321,6 +324,7 @@ class _LiveStreamMachine(ClientMoves, RuleBasedStateMachine):
     def _call(self, endpoint: str, params: dict[str, Any]) -> Exchange:
         """Send one request, judge its answer against the model's prediction, follow it."""
         expected = self.model.expect(endpoint, params)
+        revision = self._invitee_revision(endpoint, params) if expected.ok else None
         exchange = self.ctx.call(endpoint, params)
         self.script.request(exchange)
         self.last_call = (endpoint, params)
@@ -351,8 +355,33 @@ class _LiveStreamMachine(ClientMoves, RuleBasedStateMachine):
                 )
             if endpoint == "delete-stream" and instance is not None:
                 self.just_ended.append(instance)
+        if revision is not None and instance is not None:
+            identity = params["user_identity"]
+            self._agree(
+                lambda: self._same_revision(instance, identity, revision),
+                f"send-speaker-invite wrote a new revision of user-{identity} (FLOW-14)",
+            )
         self._settle()
         return exchange
+
+    def _invitee_revision(self, endpoint: str, params: dict[str, Any]) -> str | None:
+        """Before an invitation the model expects to succeed: the invitee's document
+        revision (None for other requests)."""
+        if endpoint != "send-speaker-invite":
+            return None
+        instance = self.model.live(params["room_sid"])
+        if instance is None or not instance.sync_service_sid:
+            return None
+        return observe.document_revision(
+            self.view, instance.sync_service_sid, params["user_identity"]
+        )
+
+    def _same_revision(self, instance: StreamInstance, identity: str, before: str) -> list[str]:
+        """FLOW-14: the invitation moved the document's revision (else one difference)."""
+        now = observe.document_revision(self.view, instance.sync_service_sid or "", identity)
+        if now is not None and now != before:
+            return []
+        return [f"no new revision of user-{identity} after send-speaker-invite (still {now!r})"]
 
     def _twilio(self, text: str, action: Callable[..., Any], *args: Any) -> Any:
         self.script.twilio(text)

@@ -461,29 +461,307 @@ def _cacheable_tokens(app: Flask, backend: Backend) -> None:
         return response
 
 
+# -- error texts and input values (AUTH-6, ERR-1, IN-5, IN-6, IN-7) -----------------------------
+def _rewrite_answers(
+    when: Callable[[str, dict[str, Any]], bool], change: Callable[[dict[str, Any]], None]
+) -> Callable[[Flask, Backend], None]:
+    """A variant whose JSON answers with a status line for which ``when(status, body)`` holds
+    are passed through ``change(body)`` (in place)."""
+
+    def variant(app: Flask, backend: Backend) -> None:
+        def wrap(inner: WSGIApp) -> WSGIApp:
+            def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+                status, headers, body = _buffered(inner, environ)
+                try:
+                    payload = json.loads(body)
+                except ValueError:
+                    payload = None
+                if isinstance(payload, dict) and when(status, payload):
+                    change(payload)
+                    body = json.dumps(payload).encode()
+                return _answer(start_response, status, headers, body)
+
+            return middleware
+
+        _middleware(app, wrap)
+
+    return variant
+
+
+def _error_of(payload: dict[str, Any]) -> dict[str, Any]:
+    error = payload.get("error")
+    return error if isinstance(error, dict) else {}
+
+
+def _rewrite_request(change: Callable[[dict[str, Any]], None]) -> Callable[[Flask, Backend], None]:
+    """A variant that passes every JSON object body through ``change`` before the backend
+    reads it."""
+
+    def variant(app: Flask, backend: Backend) -> None:
+        def wrap(inner: WSGIApp) -> WSGIApp:
+            def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+                if "json" in environ.get("CONTENT_TYPE", ""):
+                    try:
+                        parsed = json.loads(_read_body(environ) or b"null")
+                    except (ValueError, RecursionError):
+                        parsed = None
+                    if isinstance(parsed, dict):
+                        change(parsed)
+                        _replace_body(environ, json.dumps(parsed).encode())
+                return inner(environ, start_response)
+
+            return middleware
+
+        _middleware(app, wrap)
+
+    return variant
+
+
+def _strip_member(name: str) -> Callable[[dict[str, Any]], None]:
+    def change(params: dict[str, Any]) -> None:
+        if isinstance(params.get(name), str):
+            params[name] = params[name].strip()
+
+    return change
+
+
+def _whitespace_body_invalid(app: Flask, backend: Backend) -> None:
+    def wrap(inner: WSGIApp) -> WSGIApp:
+        def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            body = _read_body(environ)
+            if body and not body.strip():
+                answer = {"error": {"message": "invalid request body", "explanation": "blank"}}
+                headers = [("Content-Type", "application/json")]
+                encoded = json.dumps(answer).encode()
+                return _answer(start_response, "400 BAD REQUEST", headers, encoded)
+            return inner(environ, start_response)
+
+        return middleware
+
+    _middleware(app, wrap)
+
+
+# -- FLOW-14, STATE-6, FLOW-16, FLOW-17, FLOW-8: invitations, documents, the host, the stage --
+def _invite_skips_when_already_invited(app: Flask, backend: Backend) -> None:
+    """send-speaker-invite writes nothing when the document says speaker_invite true already
+    (the reference backend's earlier behaviour)."""
+    sync = backend.streams.sync
+    merge = sync.merge_user_document
+
+    def merge_user_document(
+        service_sid: str, identity: str, changes: dict[str, Any], **_: Any
+    ) -> bool:
+        return merge(service_sid, identity, changes, skip_unchanged=True)
+
+    sync.merge_user_document = merge_user_document  # type: ignore[method-assign]
+
+
+def _speaker_document_empty(app: Flask, backend: Backend) -> None:
+    """join-stream-as-speaker creates the user document as {} (the original's speaker path)."""
+    gateway = backend.gateway
+    create = gateway.create_document
+
+    def create_document(service_sid: str, name: str, data: dict[str, Any]) -> bool:
+        try:
+            speaker = request.path == "/join-stream-as-speaker"
+        except RuntimeError:  # outside a request
+            speaker = False
+        if speaker and name.startswith("user-"):
+            data = {}
+        return create(service_sid, name, data)
+
+    gateway.create_document = create_document  # type: ignore[method-assign]
+
+
+def _host_returns_as_speaker(app: Flask, backend: Backend) -> None:
+    """A host who left the room and connects again is re-added as {host: false} (the
+    original); a host whose item is still there keeps it."""
+    webhooks = backend.webhooks
+    original = webhooks._participant_connected
+    gateway = backend.gateway
+
+    def participant_connected(
+        record: StreamRecord, identity: str, participant_sid: str | None
+    ) -> None:
+        service = record.sync_service_sid
+        returning = (
+            identity == record.host_identity
+            and gateway.map_item(service, SPEAKERS.name, identity) is None
+        )
+        original(record, identity, participant_sid)
+        if returning and gateway.map_item(service, SPEAKERS.name, identity) is not None:
+            gateway.remove_map_item(service, SPEAKERS.name, identity)
+            gateway.add_map_item(service, SPEAKERS.name, identity, {"host": False})
+
+    webhooks._participant_connected = participant_connected  # type: ignore[method-assign]
+
+
+def _disconnect_clears_audience(app: Flask, backend: Backend) -> None:
+    """participant-disconnected also removes the identity from viewers: a speaker who left
+    the stage to watch ("Leave and View Event") disappears from the host's viewers list."""
+    from reference_backend.sync_state import VIEWERS
+
+    webhooks = backend.webhooks
+    original = webhooks._participant_disconnected
+    gateway = backend.gateway
+
+    def participant_disconnected(
+        record: StreamRecord, identity: str, participant_sid: str | None
+    ) -> None:
+        original(record, identity, participant_sid)
+        gateway.remove_map_item(record.sync_service_sid, VIEWERS.name, identity)
+
+    webhooks._participant_disconnected = participant_disconnected  # type: ignore[method-assign]
+
+
+def _no_delete_stream(app: Flask, backend: Backend) -> None:
+    """POST /delete-stream answers 404, as a backend without the endpoint does."""
+
+    def wrap(inner: WSGIApp) -> WSGIApp:
+        def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("PATH_INFO") == "/delete-stream":
+                _read_body(environ)
+                answer = {
+                    "error": {
+                        "message": "not found",
+                        "explanation": "The requested resource was not found.",
+                    }
+                }
+                headers = [("Content-Type", "application/json")]
+                encoded = json.dumps(answer).encode()
+                return _answer(start_response, "404 NOT FOUND", headers, encoded)
+            return inner(environ, start_response)
+
+        return middleware
+
+    _middleware(app, wrap)
+
+
+# -- TOK-3: tokens in twilio-node's form (iat and exp, no nbf) ---------------------------------
+@dataclass(frozen=True)
+class _TokensWithoutNbf(TokenFactory):
+    def _token(self, identity: str, sync_service_sid: str, chat_service_sid: str | None) -> Any:
+        import time
+
+        from twilio.jwt.access_token import AccessToken
+        from twilio.jwt.access_token.grants import ChatGrant, SyncGrant
+
+        class IssuedAtToken(AccessToken):  # type: ignore[misc]
+            def _generate_payload(self) -> dict[str, Any]:
+                payload = super()._generate_payload()
+                payload["iat"] = int(time.time())
+                return payload
+
+        token = IssuedAtToken(
+            self.account_sid,
+            self.api_key_sid,
+            self.api_key_secret,
+            identity=identity,
+            ttl=self.ttl,
+            nbf=None,
+        )
+        token.add_grant(SyncGrant(service_sid=sync_service_sid))
+        if chat_service_sid is not None:
+            token.add_grant(ChatGrant(service_sid=chat_service_sid))
+        return token
+
+
+def _tokens_without_nbf(app: Flask, backend: Backend) -> None:
+    tokens = backend.streams.tokens
+    backend.streams.tokens = _TokensWithoutNbf(
+        tokens.account_sid, tokens.api_key_sid, tokens.api_key_secret, tokens.ttl
+    )
+
+
+# -- SEC-2, SEC-4: no throttle; one throttle for every caller ------------------------------------
+def _no_throttle(app: Flask, backend: Backend) -> None:
+    backend.guard._throttle.blocked_for = lambda client: 0.0  # type: ignore[method-assign]
+
+
+def _deployment_wide_throttle(app: Flask, backend: Backend) -> None:
+    guard = backend.guard
+    original = guard.check
+
+    def check(authorization: str | None, client: str) -> None:
+        original(authorization, "everyone")  # one key for every caller
+
+    guard.check = check  # type: ignore[method-assign]
+
+
+# -- WH-1: refused deliveries answered 401 text/plain -------------------------------------------
+def _webhook_refusal_plain_401(app: Flask, backend: Backend) -> None:
+    def wrap(inner: WSGIApp) -> WSGIApp:
+        def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            status, headers, body = _buffered(inner, environ)
+            webhook = environ.get("PATH_INFO") in ("/rooms-webhook", "/sync-webhook")
+            if webhook and status.startswith("403"):
+                headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+                headers.append(("Content-Type", "text/plain; charset=utf-8"))
+                status, body = "401 UNAUTHORIZED", b"Unauthorized"
+            return _answer(start_response, status, headers, body)
+
+        return middleware
+
+    _middleware(app, wrap)
+
+
+# -- WH-4: late deliveries after room-ended answer 500 (and change nothing) ----------------------
+def _late_deliveries_fail(app: Flask, backend: Backend) -> None:
+    webhooks = backend.webhooks
+    ended_rooms: set[str] = set()
+    ended_services: set[str] = set()
+    room_ended, rooms, sync_event = webhooks._room_ended, webhooks.rooms, webhooks.sync_event
+
+    def _room_ended(room_sid: str) -> None:
+        record = webhooks.storage.get_stream(room_sid)
+        room_ended(room_sid)
+        if record is not None:
+            ended_rooms.add(room_sid)
+            ended_services.add(record.sync_service_sid)
+
+    def late() -> ProtocolError:
+        return ProtocolError(500, "error getting stream sync client", "The stream has ended.")
+
+    def rooms_(form: Any) -> None:
+        was_ended = form.get("RoomSid") in ended_rooms
+        rooms(form)  # handled as the reference does: nothing happens
+        if was_ended:
+            raise late()
+
+    def sync_event_(form: Any) -> None:
+        was_ended = form.get("ServiceSid") in ended_services
+        sync_event(form)
+        if was_ended:
+            raise late()
+
+    webhooks._room_ended = _room_ended  # type: ignore[method-assign]
+    webhooks.rooms = rooms_  # type: ignore[method-assign]
+    webhooks.sync_event = sync_event_  # type: ignore[method-assign]
+
+
 FAULTY: tuple[Faulty, ...] = (
     Faulty(
         "remove-speaker-without-passcode",
         "remove-speaker does not check the passcode (the original's bug)",
-        frozenset({"AUTH-1", "AUTH-3", "AUTH-4"}),
+        frozenset({"AUTH-1"}),
         _variant(_remove_speaker_without_auth),
     ),
     Faulty(
         "extra-member-in-404-bodies",
-        'every 404 body has an extra top-level member "code"',
-        frozenset({"ERR-1"}),
+        'every 404 body has an extra top-level member "code" (benign: clients ignore it)',
+        frozenset(),
         _variant(_extra_member_in_404s),
     ),
     Faulty(
         "plain-text-405",
         "405 answers are text/plain",
-        frozenset({"ERR-1"}),
+        frozenset({"ERR-8"}),
         _variant(_plain_text_405s),
     ),
     Faulty(
         "viewer-token-grants-the-room",
         "viewer tokens carry a video grant",
-        frozenset({"TOK-5"}),
+        frozenset({"TOK-8"}),
         _variant(_viewer_token_with_video_grant),
     ),
     Faulty(
@@ -514,7 +792,7 @@ FAULTY: tuple[Faulty, ...] = (
     Faulty(
         "double-space-typo",
         "send-speaker-invite says 'error updating user  document' (two spaces)",
-        frozenset({"ERR-4", "ERR-6"}),
+        frozenset({"ERR-4", "ERR-10"}),
         _variant(_double_space_typo),
     ),
     Faulty(
@@ -526,8 +804,9 @@ FAULTY: tuple[Faulty, ...] = (
     ),
     Faulty(
         "rejoin-resets-invitation",
-        "join-stream-as-viewer resets user-<identity> to {speaker_invite: false}",
-        frozenset({"FLOW-3"}),
+        "join-stream-as-viewer resets user-<identity> to {speaker_invite: false} (benign: "
+        "FLOW-3 allows it)",
+        frozenset(),
         _variant(_rejoin_resets_invitation),
     ),
     Faulty(
@@ -539,13 +818,13 @@ FAULTY: tuple[Faulty, ...] = (
     Faulty(
         "host-demoted-on-connect",
         "participant-connected overwrites the host's speakers item with {host: false}",
-        frozenset({"FLOW-4"}),
+        frozenset({"FLOW-4", "FLOW-16"}),
         _variant(_host_demoted_on_connect),
     ),
     Faulty(
         "room-ended-ignored",
         "room-ended does nothing: media, Sync service and the stream record stay",
-        frozenset({"FLOW-9", "IDEM-3"}),
+        frozenset({"FLOW-9", "IDEM-3", "WH-4"}),
         _variant(_room_ended_ignored),
     ),
     Faulty(
@@ -564,14 +843,14 @@ FAULTY: tuple[Faulty, ...] = (
         "invite-trusts-its-record",
         "send-speaker-invite checks only the stored stream record, not the room's status "
         "(answers 200 while room-ended is late)",
-        frozenset({"ERR-2", "FLOW-8"}),
+        frozenset({"ERR-9"}),
         _variant(_invite_trusts_its_record),
     ),
     Faulty(
         "invite-overwrites-document",
         'send-speaker-invite replaces user-<identity> with {"speaker_invite": true}, dropping '
         "its other members",
-        frozenset({"FLOW-2"}),
+        frozenset({"FLOW-15"}),
         _variant(_invite_overwrites_document),
     ),
     Faulty(
@@ -583,7 +862,7 @@ FAULTY: tuple[Faulty, ...] = (
     Faulty(
         "lone-surrogate-crashes",
         'a JSON body with a lone surrogate escape ("\\ud800") answers 500',
-        frozenset({"IN-5", "IN-6"}),
+        frozenset({"IN-11", "IN-12"}),
         _variant(_crashes_on(_holds_lone_surrogate)),
     ),
     Faulty(
@@ -591,6 +870,123 @@ FAULTY: tuple[Faulty, ...] = (
         "token answers say Cache-Control: private, max-age=60",
         frozenset({"SEC-3"}),
         _variant(_cacheable_tokens),
+    ),
+    Faulty(
+        "passcode-explanation-reworded",
+        "the 401 answers explain 'Wrong passcode.' instead of the documented explanation",
+        frozenset({"AUTH-6"}),
+        _variant(
+            _rewrite_answers(
+                lambda status, body: status.startswith("401"),
+                lambda body: _error_of(body).update(explanation="Wrong passcode."),
+            )
+        ),
+    ),
+    Faulty(
+        "404-without-explanation",
+        "404 answers have an error object with a message but no explanation",
+        frozenset({"ERR-1"}),
+        _variant(
+            _rewrite_answers(
+                lambda status, body: status.startswith("404"),
+                lambda body: _error_of(body).pop("explanation", None),
+            )
+        ),
+    ),
+    Faulty(
+        "identity-trimmed",
+        "user_identity is stripped of leading and trailing spaces before use",
+        frozenset({"IN-5"}),
+        _variant(_rewrite_request(_strip_member("user_identity"))),
+    ),
+    Faulty(
+        "stream-name-trimmed",
+        "stream_name is stripped of leading and trailing spaces before use",
+        frozenset({"IN-6"}),
+        _variant(_rewrite_request(_strip_member("stream_name"))),
+    ),
+    Faulty(
+        "whitespace-body-invalid",
+        "a body of whitespace only answers 400 'invalid request body' instead of counting as {}",
+        frozenset({"IN-7"}),
+        _variant(_whitespace_body_invalid),
+    ),
+    Faulty(
+        "invite-skips-when-already-invited",
+        "send-speaker-invite writes no new revision when speaker_invite is true already",
+        frozenset({"FLOW-14"}),
+        _variant(_invite_skips_when_already_invited),
+    ),
+    Faulty(
+        "speaker-document-empty",
+        "join-stream-as-speaker creates the user document as {} (benign: absent means false)",
+        frozenset(),
+        _variant(_speaker_document_empty),
+    ),
+    Faulty(
+        "host-returns-as-speaker",
+        "the host who left the room and connects again is re-added as {host: false}",
+        frozenset({"FLOW-16"}),
+        _variant(_host_returns_as_speaker),
+    ),
+    Faulty(
+        "disconnect-clears-audience",
+        "participant-disconnected also removes the identity from viewers",
+        frozenset({"FLOW-17"}),
+        _variant(_disconnect_clears_audience),
+    ),
+    Faulty(
+        "no-delete-stream",
+        "POST /delete-stream answers 404 'not found' (the endpoint is not there)",
+        frozenset({"FLOW-8"}),
+        _variant(_no_delete_stream),
+    ),
+    Faulty(
+        "short-lived-tokens",
+        "tokens live 60 seconds (a session ends mid-stream: clients never refresh)",
+        frozenset({"TOK-3"}),
+        reference,
+        {"token_ttl": 60},
+    ),
+    Faulty(
+        "tokens-without-nbf",
+        "tokens carry iat and exp but no nbf, as twilio-node's (benign: valid from iat)",
+        frozenset(),
+        _variant(_tokens_without_nbf),
+    ),
+    Faulty(
+        "no-throttle",
+        "wrong passcodes are never throttled",
+        frozenset({"SEC-2"}),
+        _variant(_no_throttle),
+    ),
+    Faulty(
+        "deployment-wide-throttle",
+        "the throttle counts every caller's failures under one key: 10 wrong guesses by "
+        "anyone lock out everyone",
+        frozenset({"SEC-4"}),
+        _variant(_deployment_wide_throttle),
+    ),
+    Faulty(
+        "webhook-refusal-plain-401",
+        'unsigned or forged webhook deliveries answer 401 text/plain "Unauthorized" (benign: '
+        "Twilio never reads the body)",
+        frozenset(),
+        _variant(_webhook_refusal_plain_401),
+    ),
+    Faulty(
+        "late-delivery-500",
+        "deliveries about a stream after its room-ended answer 500 (but change nothing)",
+        frozenset({"WH-4"}),
+        _variant(_late_deliveries_fail),
+    ),
+    Faulty(
+        "forwarded-for-believed",
+        "X-Forwarded-For is believed from any client (a trusted proxy configured where there "
+        "is none): a throttled address escapes by claiming another",
+        frozenset({"SEC-4"}),
+        reference,
+        {"trusted_proxies": 1},
     ),
 )
 """Every faulty variant, with the requirements that must catch it."""

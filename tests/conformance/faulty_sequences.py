@@ -3,8 +3,11 @@
 Each variant breaks the protocol only after a particular history, one the hand-picked checks
 (every requirement but PROP) do not walk through; :mod:`test_property` proves that the
 stateful model (PROP-1) finds each within the CI budget and that the other checks all pass.
-A second family breaks input handling in ways PROP-2's generated bodies find. Variants are
-built like those of :mod:`faulty` (a factory ``factory(settings, twilio_http_client)``).
+A second family (:data:`BENIGN_SEQUENCES`) does what the protocol allows although a
+reference backend would not (a join resetting an invitation, a connection leaving it as it
+is): the model must accept them. A third breaks input handling in ways PROP-2's generated
+bodies find. Variants are built like those of :mod:`faulty` (a factory
+``factory(settings, twilio_http_client)``).
 """
 
 from __future__ import annotations
@@ -21,13 +24,34 @@ from reference_backend.storage import StreamRecord
 from reference_backend.sync_state import RAISED_HANDS, VIEWERS, user_document
 
 from .faulty import Faulty, _variant
+from .faulty import by_name as by_faulty_name
 
 
-# -- an invitation lost when an invitee who is not watching joins again ---------------------
+# -- a repeated invitation lost when the invitee is not watching --------------------------
+def _reinvite_outside_audience_skipped(app: Flask, backend: Backend) -> None:
+    """send-speaker-invite writes nothing when the invitee's document says speaker_invite
+    true already and the invitee is not in ``viewers``: the second invitation of a user who
+    has not reported its player is never seen (FLOW-14's walk has the invitee in
+    ``viewers``, where every invitation writes)."""
+    sync = backend.streams.sync
+    merge = sync.merge_user_document
+
+    def merge_user_document(
+        service_sid: str, identity: str, changes: dict[str, Any], **_: Any
+    ) -> bool:
+        watching = backend.gateway.map_item(service_sid, VIEWERS.name, identity) is not None
+        return merge(service_sid, identity, changes, skip_unchanged=not watching)
+
+    sync.merge_user_document = merge_user_document  # type: ignore[method-assign]
+
+
+# -- benign: an invitee who is not watching has its invitation reset when it joins again ----
 def _rejoin_outside_audience_resets_invitation(app: Flask, backend: Backend) -> None:
     """join-stream-as-viewer treats a caller who is not in ``viewers`` as a newcomer and
     resets its document: an invitee who joins again before reporting its player loses the
-    invitation (FLOW-3's walk has the invitee in ``viewers``, so it keeps it)."""
+    stored invitation. Allowed since FLOW-3 was re-decided (clients never read the stored
+    value; the next invitation writes a new revision, FLOW-14); until then PROP-1 had to
+    catch it."""
     streams = backend.streams
     original = streams.join_as_viewer
 
@@ -44,6 +68,23 @@ def _rejoin_outside_audience_resets_invitation(app: Flask, backend: Backend) -> 
         return answer
 
     streams.join_as_viewer = join_as_viewer  # type: ignore[method-assign]
+
+
+# -- benign: participant-connected leaves the invitation as it is ---------------------------
+def _connect_keeps_invitation(app: Flask, backend: Backend) -> None:
+    """participant-connected does not consume the invitation (FLOW-4 allows it): the
+    document keeps speaker_invite true while the user speaks."""
+    webhooks = backend.webhooks
+    merge = webhooks.sync.merge_user_document
+
+    def merge_user_document(
+        service_sid: str, identity: str, changes: dict[str, Any], **kwargs: Any
+    ) -> bool:
+        if changes == {"speaker_invite": False}:
+            return True  # the consumption: skipped
+        return merge(service_sid, identity, changes, **kwargs)
+
+    webhooks.sync.merge_user_document = merge_user_document  # type: ignore[method-assign]
 
 
 # -- a hand left raised after the user became a speaker ---------------------------------------
@@ -144,10 +185,11 @@ def _writes_before_validating(app: Flask, backend: Backend) -> None:
 
 SEQUENCE_FAULTS: tuple[Faulty, ...] = (
     Faulty(
-        "rejoin-outside-audience-resets-invitation",
-        "join-stream-as-viewer resets the invitation of a caller who is not in viewers",
+        "reinvite-outside-audience-skipped",
+        "send-speaker-invite writes no new revision for an invitee who is invited already "
+        "and not in viewers",
         frozenset({"PROP-1"}),
-        _variant(_rejoin_outside_audience_resets_invitation),
+        _variant(_reinvite_outside_audience_skipped),
     ),
     Faulty(
         "hand-kept-unless-watching",
@@ -163,6 +205,26 @@ SEQUENCE_FAULTS: tuple[Faulty, ...] = (
     ),
 )
 """Faults only a sequence reveals: PROP-1 catches each, no other check does."""
+
+BENIGN_SEQUENCES: tuple[Faulty, ...] = (
+    Faulty(
+        "rejoin-outside-audience-resets-invitation",
+        "join-stream-as-viewer resets the invitation of a caller who is not in viewers "
+        "(benign since FLOW-3 was re-decided: a join may keep or reset it)",
+        frozenset(),
+        _variant(_rejoin_outside_audience_resets_invitation),
+    ),
+    Faulty(
+        "connect-keeps-invitation",
+        "participant-connected leaves speaker_invite true (benign: FLOW-4 allows it)",
+        frozenset(),
+        _variant(_connect_keeps_invitation),
+    ),
+    by_faulty_name("rejoin-resets-invitation"),
+    by_faulty_name("speaker-document-empty"),
+)
+"""Behaviours the protocol allows though the reference does otherwise: PROP-1 and every other
+check pass them."""
 
 INPUT_FAULTS: tuple[Faulty, ...] = (
     Faulty(
@@ -182,4 +244,5 @@ INPUT_FAULTS: tuple[Faulty, ...] = (
 
 
 def by_name(name: str) -> Faulty:
-    return next(item for item in (*SEQUENCE_FAULTS, *INPUT_FAULTS) if item.name == name)
+    every = (*SEQUENCE_FAULTS, *BENIGN_SEQUENCES, *INPUT_FAULTS)
+    return next(item for item in every if item.name == name)

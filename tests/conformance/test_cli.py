@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 import schemas
 from conformance import cli
 from conformance.registry import Registry
+from conformance.requirements import all_requirements
 
 TIMEOUT = 600
 
@@ -56,19 +57,22 @@ def test_requirements_explain_and_openapi() -> None:
     listing = live("requirements")
     assert listing.returncode == 0
     lines = listing.stdout.splitlines()
-    assert len(lines) == 64 and lines[0].split()[:3] == ["AUTH-1", "MUST", "-"]
-    assert any(line.split()[:3] == ["IN-9", "MUST", "form-body"] for line in lines)
+    assert len(lines) == len(all_requirements())
+    assert lines[0].split()[:3] == ["AUTH-1", "MUST", "-"]
+    assert any(line.split()[:3] == ["IN-9", "SHOULD", "form-body"] for line in lines)
     chosen = json.loads(
         live("requirements", "--group", "sec", "--level", "SHOULD", "--json").stdout
     )
-    assert [r["id"] for r in chosen] == ["SEC-2", "SEC-3"]
-    assert set(chosen[0]) == {"id", "group", "level", "capability", "title", "text", "rationale"}
+    assert [r["id"] for r in chosen] == ["SEC-3"]
+    keys = {"id", "group", "level", "capability", "title", "text", "rationale", "impact"}
+    assert set(chosen[0]) == keys
 
     explained = live("explain", "auth-1")
     assert explained.returncode == 0
     text = explained.stdout
     assert text.startswith("AUTH-1 (MUST, group AUTH, capability: none)")
     assert "Rationale:" in text and "Enforced by: conformance.checks." in text
+    assert "Impact (what breaks without it):" in text and "remove-speaker" in text
     assert "Passes:" in text and "Fails:" in text
 
     assert_usage_error(live("explain", "NOPE-1"), "unknown requirement 'NOPE-1'")
@@ -166,11 +170,11 @@ def test_flags_win_over_environment_over_file_over_defaults(tmp_path: Any) -> No
     assert config.backend_url == "http://file.example"
 
     config = _config(
-        ["http://flag.example", "--passcode", "from-flag", "--capability", "delete-stream", "-q"],
+        ["http://flag.example", "--passcode", "from-flag", "--capability", "chat", "-q"],
         environ,
     )
     assert config.backend_url == "http://flag.example" and config.passcode == "from-flag"
-    assert config.capabilities == {"delete-stream"} and config.verbosity == -1
+    assert config.capabilities == {"chat"} and config.verbosity == -1
     assert config.request_timeout == 4.0
 
 
@@ -243,7 +247,7 @@ def _assert_everything_passed(report_path: Any, result: Any) -> dict[str, Any]:
     schemas.validate("conformance/report", data)
     not_passed = {r["id"]: r["summary"] for r in data["results"] if r["status"] != "pass"}
     assert not_passed == {}, result.stdout[-4000:]
-    assert len(data["results"]) == 64
+    assert len(data["results"]) == len(all_requirements())
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return data
 
@@ -255,7 +259,8 @@ def test_full_embedded_run_passes_every_requirement(tmp_path: Any) -> None:
     result = live("run", "--report-json", str(report), "--junit", str(junit))
     data = _assert_everything_passed(report, result)
     assert data["summary"]["embedded"] is True
-    assert "total        64      0      0      0" in result.stdout
+    total = len(all_requirements())
+    assert f"total        {total}      0      0      0" in result.stdout
     assert result.stderr == ""
 
 

@@ -64,9 +64,7 @@ def test_absent_capabilities_are_not_detected() -> None:
         report = resolve(SuiteConfig(), run.backend_client(), twilio=run.twilio)
         assert report.resolved == set()
         details = report.details
-        assert (
-            details["delete-stream"]["evidence"] == "POST /delete-stream {} answered 404 not found"
-        )
+        assert details["delete-stream"]["evidence"] == "POST /delete-stream {} answered 404"
         assert details["chat"]["evidence"] == "a probe create-stream answered chat_enabled False"
         assert details["get-query"]["source"] == "detected"
         # without delete-stream the probe stream's room is completed through Twilio
@@ -91,8 +89,12 @@ def test_declarations_win_over_probes_and_detection_can_be_off() -> None:
         assert report.resolved == {"form-body", "get-query", "delete-stream"}
 
         report = resolve(SuiteConfig(auto_detect=False), backend, twilio=run.twilio)
-        assert report.resolved == set()
-        assert {d["source"] for d in report.details.values()} == {"not declared"}
+        # delete-stream is required by the protocol (FLOW-8): probed even without auto-detection
+        assert report.resolved == {"delete-stream"}
+        assert report.details["delete-stream"]["source"] == "detected"
+        assert {d["source"] for n, d in report.details.items() if n != "delete-stream"} == {
+            "not declared"
+        }
         assert report.as_dict()["details"]["chat"]["evidence"] == "auto-detection is off"
     finally:
         run.close()

@@ -24,7 +24,7 @@ from conformance.property.model import ProtocolModel
 from schemas import catalog
 
 from .faulty import outcome_table
-from .faulty_sequences import INPUT_FAULTS, SEQUENCE_FAULTS
+from .faulty_sequences import BENIGN_SEQUENCES, INPUT_FAULTS, SEQUENCE_FAULTS
 
 #: The largest number of requests a reported failing sequence may hold.
 SEQUENCE_BOUND = 8
@@ -63,7 +63,7 @@ def test_reference_passes_fuzzing(run_property) -> None:
 #: What the failure of each sequence fault names (the Sync state that went wrong).
 FOUND_IN = {
     "hand-kept-unless-watching": "raised_hands has",
-    "rejoin-outside-audience-resets-invitation": "expected speaker_invite True",
+    "reinvite-outside-audience-skipped": "no new revision of user-",
     "invitations-outlive-the-stream": "expected speaker_invite False",
 }
 
@@ -87,8 +87,17 @@ def test_sequence_faults_are_found_with_a_short_replayable_sequence(run_property
     assert " 1. POST /create-stream" in shown["detail"]
 
 
+@pytest.mark.parametrize("variant", BENIGN_SEQUENCES, ids=str)
+def test_allowed_behaviours_pass_the_stateful_model(run_property, variant) -> None:
+    """What the protocol allows besides the reference's choice (a join resetting the
+    invitation, FLOW-3; a connection keeping it, FLOW-4; a speaker's document {}) is not a
+    failure of the model."""
+    report = run_property(variant.factory, "PROP-1")
+    assert [r.status for r in report.results] == ["pass"], outcome_table(report)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", SEQUENCE_FAULTS, ids=str)
+@pytest.mark.parametrize("fault", [*SEQUENCE_FAULTS, *BENIGN_SEQUENCES], ids=str)
 def test_sequence_faults_escape_the_hand_picked_checks(run_suite, fault) -> None:
     report = run_suite(fault.factory, exclude_groups={"PROP"})
     assert all(r.status == "pass" for r in report.results), outcome_table(report)
@@ -148,15 +157,24 @@ def test_the_model_follows_the_walkthrough() -> None:
     invite = {"user_identity": "bob", "room_sid": stream.room_sid}
     assert model.expect("send-speaker-invite", invite).ok
     model.apply("send-speaker-invite", invite, {}, {})
+    assert stream.documents == {"bob": frozenset({True})}
     model.apply("join-stream-as-speaker", bob, body, grants)
-    assert stream.documents == {"bob": True}
+    # FLOW-3: a join may keep the pending invitation or reset it
+    assert stream.documents == {"bob": frozenset({True, False})}
     model.connected(stream, "bob")
+    # FLOW-4: the connection may consume the invitation or leave it
     assert stream.expected_state() == {
         "speakers": {"alice": [True], "bob": [False]},
         "raised_hands": [],
         "viewers": [],
-        "documents": {"user-bob": {"speaker_invite": False}},
+        "documents": {"user-bob": {"speaker_invite": [False, True]}},
     }
+    carol = {"user_identity": "carol", "stream_name": "friday-townhall"}
+    model.apply("join-stream-as-viewer", carol, body, grants)
+    assert stream.documents["carol"] == frozenset({False})  # a new document: not invited
+    model.disconnected(stream, "alice")
+    model.connected(stream, "alice")
+    assert stream.speakers["alice"] == frozenset({True})  # FLOW-16: the host again
     assert schemas.is_valid(
         "protocol/sync.state",
         {"speakers": {"bob": {"host": False}}, "raised_hands": {}, "viewers": {}, "documents": {}},

@@ -71,12 +71,9 @@ def test_json_report_validates_and_is_redacted(toy: Any) -> None:
     assert summary["counts"] == {"pass": 2, "fail": 3, "skip": 1, "error": 1, "total": 7}
     assert summary["failures"] == ["AUTH-1"] and summary["warnings"] == ["SEC-3"]
     assert summary["baseline"]["failed"] == ["ERR-1"] and summary["baseline"]["fixed"] == ["ERR-2"]
-    assert summary["capabilities"]["declared"] == [
-        "chat",
-        "delete-stream",
-        "form-body",
-        "get-query",
-    ]
+    assert summary["capabilities"]["declared"] == ["chat", "form-body", "get-query"]
+    # delete-stream is no capability: every backend must have it, and it is always probed
+    assert summary["capabilities"]["detected"] == ["delete-stream"]
     assert summary["embedded"] is True and summary["versions"]["protocol"] == "1.0.0"
     assert summary["by_group"]["AUTH"] == {"pass": 1, "fail": 1, "skip": 1, "error": 0}
     by_id = {r["id"]: r for r in data["results"]}
