@@ -1,0 +1,58 @@
+"""The original-like backend (:mod:`.original_like`) really behaves like the original: two of
+its documented quirks, shown with real requests against it and the fake Twilio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+
+from conformance import embedded
+
+from .conftest import TEST_SETTINGS
+from .original_like import factory
+
+
+def _sync_service(token: str) -> str:
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return str(claims["grants"]["data_sync"]["service_sid"])
+
+
+def test_remove_speaker_needs_no_passcode_and_viewer_join_resets_the_document() -> None:
+    run = embedded.start(backend_factory=factory, **TEST_SETTINGS)
+    try:
+        client = run.backend_client()
+        created = client.call("create-stream", {"user_identity": "host", "stream_name": "show"})
+        assert created.status == 200, created.text
+        room_sid = created.json["room_sid"]
+        service = _sync_service(created.json["token"])
+
+        # join-stream-as-viewer overwrites the user document with {"speaker_invite": false}
+        joined = client.call(
+            "join-stream-as-viewer", {"user_identity": "bob", "stream_name": "show"}
+        )
+        assert joined.status == 200, joined.text
+        invited = client.call("send-speaker-invite", {"user_identity": "bob", "room_sid": room_sid})
+        assert invited.json == {"sent": True}
+        assert run.twilio.document(service, "user-bob") == {"speaker_invite": True}
+        again = client.call(
+            "join-stream-as-viewer", {"user_identity": "bob", "stream_name": "show"}
+        )
+        assert again.status == 200, again.text
+        assert run.twilio.document(service, "user-bob") == {"speaker_invite": False}
+
+        # remove-speaker runs no passcode check: without Authorization it still disconnects
+        speaker = client.call(
+            "join-stream-as-speaker", {"user_identity": "eve", "stream_name": "show"}
+        )
+        assert speaker.status == 200, speaker.text
+        assert run.twilio.document(service, "user-eve") == {}
+        run.twilio.connect_to_room(speaker.json["token"], "show")
+        removed = client.call(
+            "remove-speaker", {"user_identity": "eve", "room_name": "show"}, passcode=None
+        )
+        assert (removed.status, removed.json) == (200, {"removed": True})
+        identities = [p["identity"] for p in run.twilio.room_participants(room_sid)]
+        assert "eve" not in identities
+    finally:
+        run.close()
