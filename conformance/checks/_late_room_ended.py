@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._answers import describe_answer
-from ._twilio_state import participant_sid
-from ._waiting import quiet_wait, settle
-from ._webhook_deliveries import registered_url, room_event, sync_event
+from ._waiting import quiet_wait
+from ._webhook_deliveries import connected_speaker, registered_url, room_event, sync_event
 
 if TYPE_CHECKING:
     from ..context import CheckContext
@@ -68,16 +67,7 @@ def ended_stream(ctx: CheckContext) -> EndedStream:
     completed at Twilio; waits (without failing: FLOW-9 judges the cleanup) until the backend
     deleted the stream's Sync service. Needs a view of Twilio."""
     view = ctx.require_twilio()
-    stream = ctx.new_stream()
-    stream.host_connects()
-    speaker = stream.join_speaker()
-    speaker.connect_room()
-    settle(ctx)
-    sid = participant_sid(ctx, stream.room_sid, speaker.identity)
-    if sid is None:
-        ctx.fail(f"{speaker.identity!r} could not connect to the room (needed for the check)")
-    registered_url(ctx, stream, "rooms-webhook")
-    registered_url(ctx, stream, "sync-webhook")
+    stream, speaker, sid = connected_speaker(ctx)
     viewer = stream.join_viewer()
     view.complete_room(stream.room_sid)
     quiet_wait(

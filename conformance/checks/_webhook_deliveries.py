@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..transport import Exchange
 from ._answers import expect_2xx
 from ._parameters import random_sid
-from ._twilio_state import expect_unchanged, sync_snapshot
+from ._twilio_state import expect_unchanged, participant_sid, sync_snapshot
 from ._waiting import settle
 
 if TYPE_CHECKING:
@@ -121,3 +121,19 @@ def stream_with_audience(ctx: CheckContext) -> tuple[Any, Any, Any]:
     speaker = stream.join_speaker()
     speaker.connect_room()
     return stream, viewer, speaker
+
+
+def connected_speaker(ctx: CheckContext) -> tuple[Any, Any, str]:
+    """A new stream with the host and a speaker connected to its room, both webhooks
+    registered: ``(stream, speaker, the speaker's ParticipantSid)``."""
+    stream = ctx.new_stream()
+    stream.host_connects()
+    speaker = stream.join_speaker()
+    speaker.connect_room()
+    settle(ctx)
+    sid = participant_sid(ctx, stream.room_sid, speaker.identity)
+    if sid is None:
+        ctx.fail(f"{speaker.identity!r} could not connect to the room (needed for the check)")
+    registered_url(ctx, stream, "rooms-webhook")
+    registered_url(ctx, stream, "sync-webhook")
+    return stream, speaker, sid

@@ -11,7 +11,6 @@ from ._late_room_ended import ended_stream, event_of, late_deliveries
 from ._parameters import stream_params
 from ._twilio_state import (
     expect_unchanged,
-    participant_sid,
     permissions_snapshot,
     show_writes,
     stream_snapshot,
@@ -19,7 +18,12 @@ from ._twilio_state import (
     sync_snapshot,
 )
 from ._waiting import quiet_wait, settle
-from ._webhook_deliveries import deliver_without_effect, registered_url, room_event, sync_event
+from ._webhook_deliveries import (
+    connected_speaker,
+    deliver_without_effect,
+    room_event,
+    sync_event,
+)
 
 
 @check("IDEM-1", needs_twilio=True)
@@ -71,20 +75,6 @@ def client_retries_are_harmless(ctx: CheckContext) -> None:
         expect_unchanged(ctx, after_first, after_second, f"{what} changed the state", second)
 
 
-def _connected_speaker(ctx: CheckContext) -> tuple[Any, Any, str]:
-    stream = ctx.new_stream()
-    stream.host_connects()
-    speaker = stream.join_speaker()
-    speaker.connect_room()
-    settle(ctx)
-    sid = participant_sid(ctx, stream.room_sid, speaker.identity)
-    if sid is None:
-        ctx.fail(f"{speaker.identity!r} could not connect to the room (needed for the check)")
-    registered_url(ctx, stream, "rooms-webhook")
-    registered_url(ctx, stream, "sync-webhook")
-    return stream, speaker, sid
-
-
 @check("IDEM-2", needs_twilio=True)
 def duplicate_deliveries_change_nothing(ctx: CheckContext) -> None:
     """Delivering the same signed rooms-webhook or sync-webhook request twice in a row
@@ -95,7 +85,7 @@ def duplicate_deliveries_change_nothing(ctx: CheckContext) -> None:
     Fails: the second delivery answers 500 'error adding user to speakers map'.
     """
     view = ctx.require_twilio()
-    stream, speaker, sid = _connected_speaker(ctx)
+    stream, speaker, sid = connected_speaker(ctx)
     viewer = stream.join_viewer()
     stream.viewer_connected(viewer.identity)
     stream.raise_hand(viewer.identity, True)
@@ -230,7 +220,7 @@ def stale_connect_does_not_readd_speaker(ctx: CheckContext) -> None:
     Fails: the replay puts speakers["bob"] = {"host": false} back.
     """
     view = ctx.require_twilio()
-    stream, speaker, sid = _connected_speaker(ctx)
+    stream, speaker, sid = connected_speaker(ctx)
     connected = room_event(
         ctx, stream.room_sid, stream.name, "participant-connected", speaker.identity, sid
     )
