@@ -128,21 +128,6 @@ def _remove_speaker_without_auth(app: Flask, backend: Backend) -> None:
 
 
 # -- 2. error bodies outside the envelope ---------------------------------------------------------
-def _extra_member_in_404s(app: Flask, backend: Backend) -> None:
-    def wrap(inner: WSGIApp) -> WSGIApp:
-        def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-            status, headers, body = _buffered(inner, environ)
-            if status.startswith("404"):
-                payload = json.loads(body)
-                payload["code"] = 404
-                body = json.dumps(payload).encode()
-            return _answer(start_response, status, headers, body)
-
-        return middleware
-
-    _middleware(app, wrap)
-
-
 def _plain_text_405s(app: Flask, backend: Backend) -> None:
     def wrap(inner: WSGIApp) -> WSGIApp:
         def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -493,6 +478,12 @@ def _error_of(payload: dict[str, Any]) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
+def _extra_members_in_errors(payload: dict[str, Any]) -> None:
+    """Twilio-style extras beside the envelope and inside the error object."""
+    payload["status"] = "failed"
+    _error_of(payload).update(code=20001, more_info="https://example.test/errors/20001")
+
+
 def _rewrite_request(change: Callable[[dict[str, Any]], None]) -> Callable[[Flask, Backend], None]:
     """A variant that passes every JSON object body through ``change`` before the backend
     reads it."""
@@ -747,10 +738,11 @@ FAULTY: tuple[Faulty, ...] = (
         _variant(_remove_speaker_without_auth),
     ),
     Faulty(
-        "extra-member-in-404-bodies",
-        'every 404 body has an extra top-level member "code" (benign: clients ignore it)',
+        "extra-members-in-errors",
+        'every error answer has extra members, "status" beside "error" and "code" and '
+        '"more_info" in the error object (benign: clients read message and explanation only)',
         frozenset(),
-        _variant(_extra_member_in_404s),
+        _variant(_rewrite_answers(lambda status, body: "error" in body, _extra_members_in_errors)),
     ),
     Faulty(
         "plain-text-405",

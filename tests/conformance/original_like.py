@@ -21,6 +21,10 @@ requirements of the conformance suite the original fails. Nothing here is fixed 
   Media API, called with plain HTTP like the original's axios, axios' ``Request failed with
   status code N``); only 54301/54208/50433/20404 swallowed where the original does; no
   rollback; never a 404 or 409.
+* twilio-node builds its request paths from the parameters unencoded, and axios parses the URL
+  with Node's ``url.parse``, which trims whitespace and control characters off its end: a
+  document, map item or participant named by an identity with a trailing space is looked up
+  without it (so ``user-bob `` is created, then updated as ``user-bob``, which does not exist).
 * The webhooks are "protected" functions: the gateway refuses a delivery without a valid
   ``X-Twilio-Signature`` (401, plain text).
 
@@ -62,6 +66,8 @@ CONVERSATIONS_SERVICE_NAME = "Twilio Live Interactive Video Conversations Servic
 STREAM_SERVICE_PREFIX = "Live Video Stream "
 COMPOSER_PREFIX = "video-composer"
 SPEAKERS, RAISED_HANDS, VIEWERS = "speakers", "raised_hands", "viewers"
+#: The stream's maps in the order the original creates them, with their names in its messages.
+MAPS = ((SPEAKERS, "speakers"), (RAISED_HANDS, "raised hands"), (VIEWERS, "viewers"))
 NOT_FOUND, MAP_ITEM_EXISTS, UNIQUE_NAME_EXISTS, PARTICIPANT_EXISTS = 20404, 54208, 54301, 50433
 FUNCTION_METHODS = frozenset({"GET", "POST", "OPTIONS"})
 ALL_METHODS = ("GET", "POST", "OPTIONS", "PUT", "DELETE", "PATCH", "HEAD")
@@ -226,6 +232,21 @@ class _NodeAccessToken(AccessToken):
         return payload
 
 
+class _AxiosUrls:
+    """The HTTP client as twilio-node and axios use it: the URL is trimmed (``url.parse``)."""
+
+    _TRIMMED = "".join(chr(code) for code in range(0x21))  # C0 controls and the space
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        return self.inner.request(method, url.strip(self._TRIMMED), *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 # -- the request as Twilio Functions hands it over ------------------------------------------------
 def _qs(text: str) -> dict[str, Any]:
     """``qs``-style parsing: repeated keys become arrays."""
@@ -269,8 +290,8 @@ class _OriginalLike:
 
     def __init__(self, settings: Any, http_client: Any) -> None:
         self.settings = settings
-        self.http = http_client
-        self.client = Client(settings.account_sid, settings.auth_token, http_client=http_client)
+        self.http = _AxiosUrls(http_client)
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
         self.validator = RequestValidator(settings.auth_token)
         self.storage_sid: str = settings.backend_storage_service_sid or self._deploy_storage()
         self.conversations_sid: str | None = None
@@ -435,31 +456,19 @@ class _OriginalLike:
             storage.sync_maps("streams").sync_map_items.create(
                 key=room.sid, data={k: v for k, v in record.items() if v is not None}
             )
-        with _step("error creating speakers map"):
-            stream_sync.sync_maps.create(unique_name=SPEAKERS)
-        with _step("error adding host to speakers map"):
-            stream_sync.sync_maps(SPEAKERS).sync_map_items.create(
-                key=_param(identity), data={"host": True}
+        for name, label in MAPS:
+            with _step(f"error creating {label} map"):
+                stream_sync.sync_maps.create(unique_name=name)
+            if name == SPEAKERS:
+                with _step("error adding host to speakers map"):
+                    stream_sync.sync_maps(SPEAKERS).sync_map_items.create(
+                        key=_param(identity), data={"host": True}
+                    )
+            self._grant_read(
+                stream_sync.sync_maps(name).sync_map_permissions,
+                identity,
+                f"error adding read access to {label} map",
             )
-        self._grant_read(
-            stream_sync.sync_maps(SPEAKERS).sync_map_permissions,
-            identity,
-            "error adding read access to speakers map",
-        )
-        with _step("error creating raised hands map"):
-            stream_sync.sync_maps.create(unique_name=RAISED_HANDS)
-        self._grant_read(
-            stream_sync.sync_maps(RAISED_HANDS).sync_map_permissions,
-            identity,
-            "error adding read access to raised hands map",
-        )
-        with _step("error creating viewers map"):
-            stream_sync.sync_maps.create(unique_name=VIEWERS)
-        self._grant_read(
-            stream_sync.sync_maps(VIEWERS).sync_map_permissions,
-            identity,
-            "error adding read access to viewers map",
-        )
         if self.conversations_sid is not None:
             conversations = self.client.conversations.v1.services(
                 self.conversations_sid
@@ -498,11 +507,7 @@ class _OriginalLike:
             identity,
             "error adding read access to user document",
         )
-        for name, label in (
-            (SPEAKERS, "speakers"),
-            (RAISED_HANDS, "raised hands"),
-            (VIEWERS, "viewers"),
-        ):
+        for name, label in MAPS:
             self._grant_read(
                 stream_sync.sync_maps(name).sync_map_permissions,
                 identity,
@@ -662,11 +667,7 @@ class _OriginalLike:
         if event.get("EventType", UNDEFINED) == "endpoint_disconnected":
             stream_sync = self.client.sync.v1.services(_js(event.get("ServiceSid", UNDEFINED)))
             identity = _js(event.get("Identity", UNDEFINED))
-            for name, label in (
-                (SPEAKERS, "speakers"),
-                (RAISED_HANDS, "raised hands"),
-                (VIEWERS, "viewers"),
-            ):
+            for name, label in MAPS:
                 with _step(f"error removing user from {label} map", ignore=(NOT_FOUND,)):
                     stream_sync.sync_maps(name).sync_map_items(identity).delete()
         return _json(200, None)

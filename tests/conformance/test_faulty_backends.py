@@ -39,3 +39,30 @@ def test_an_overwritten_invitee_document_is_reported_with_the_lost_member(run_su
     assert "did not keep the other members ['lc_marker']" in result.summary
     assert result.exchange is not None and "send-speaker-invite" in result.exchange.describe()
     assert {r.id for r in report.results if r.status == "fail"} == {"FLOW-15"}
+
+
+def test_the_benign_error_variant_really_adds_members_to_every_error() -> None:
+    """extra-members-in-errors passes because clients ignore the extras, not because the
+    extras are missing: a refusal, a 404 and a validation error all carry them."""
+    from conformance import embedded
+
+    from .conftest import TEST_SETTINGS
+
+    run = embedded.start(
+        backend_factory=by_name("extra-members-in-errors").factory, **TEST_SETTINGS
+    )
+    try:
+        client = run.backend_client()
+        answers = [
+            client.call("create-stream", {"user_identity": "a", "stream_name": "s"}, passcode=None),
+            client.call("no-such-endpoint", {}),
+            client.call("create-stream", {"stream_name": "s"}),
+        ]
+        for answer in answers:
+            assert answer.status >= 400, answer.text
+            assert answer.json["status"] == "failed", answer.text
+            error = answer.json["error"]
+            assert error["code"] == 20001 and error["more_info"], answer.text
+            assert isinstance(error["message"], str) and isinstance(error["explanation"], str)
+    finally:
+        run.close()

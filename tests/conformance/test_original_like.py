@@ -9,8 +9,12 @@ from .faulty import outcome_table
 from .original_like import factory
 
 #: remove-speaker without a passcode, Sync disconnection dropping a speaker in the room,
-#: orphans after a failed create-stream, the host back as {host: false}, no throttle.
-MUST_DEFECTS = {"AUTH-1", "FLOW-7", "ERR-7", "FLOW-16", "SEC-2"}
+#: orphans after a failed create-stream, the host back as {host: false}, no throttle, and
+#: the two inputs that twilio-node's trimmed URLs break: a user name with a trailing space
+#: cannot watch (IN-5; the same cause leaves stale viewers and raised_hands items when such
+#: a viewer becomes a speaker, see test_original_like_smoke), and an event whose name ends in
+#: a space can be created but never joined (IN-6).
+MUST_DEFECTS = {"AUTH-1", "FLOW-7", "ERR-7", "FLOW-16", "SEC-2", "IN-5", "IN-6"}
 
 
 def test_the_original_fails_only_its_visible_defects_as_must(run_suite) -> None:
@@ -21,4 +25,6 @@ def test_the_original_fails_only_its_visible_defects_as_must(run_suite) -> None:
     assert not errors, outcome_table(report)
     warnings = {r.id for r in report.results if r.status == "fail" and r.level != "MUST"}
     # its hygiene defects are reported, as warnings
-    assert {"IN-2", "IN-4", "ERR-5", "ERR-9", "SEC-3", "WH-4"} <= warnings, outcome_table(report)
+    assert {"IN-2", "IN-4", "ERR-5", "ERR-9", "SEC-3", "WH-4", "IDEM-4"} <= warnings, outcome_table(
+        report
+    )
