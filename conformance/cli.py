@@ -167,31 +167,13 @@ def _explain(namespace: argparse.Namespace) -> int:
         requirement.title,
         "",
         "Requirement:",
-        textwrap.fill(
-            requirement.text,
-            96,
-            initial_indent="  ",
-            subsequent_indent="  ",
-            break_on_hyphens=False,
-        ),
+        _paragraph(requirement.text),
         "",
         "Rationale:",
-        textwrap.fill(
-            requirement.rationale or "-",
-            96,
-            initial_indent="  ",
-            subsequent_indent="  ",
-            break_on_hyphens=False,
-        ),
+        _paragraph(requirement.rationale or "-"),
         "",
         "Impact (what breaks without it):",
-        textwrap.fill(
-            requirement.impact or "-",
-            96,
-            initial_indent="  ",
-            subsequent_indent="  ",
-            break_on_hyphens=False,
-        ),
+        _paragraph(requirement.impact or "-"),
         "",
     ]
     try:
@@ -217,6 +199,13 @@ def _explain(namespace: argparse.Namespace) -> int:
                 lines.append(textwrap.indent(check.doc, "  "))
     print("\n".join(lines))
     return 0
+
+
+def _paragraph(text: str) -> str:
+    """``text`` wrapped at 96 columns and indented by two spaces (explain's sections)."""
+    return textwrap.fill(
+        text, 96, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+    )
 
 
 def _openapi(namespace: argparse.Namespace) -> int:
