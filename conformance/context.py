@@ -180,9 +180,17 @@ class CheckContext:
         exchange: Exchange | None = None,
         expected: Any = None,
         actual: Any = None,
+        expected_success: bool = False,
     ) -> NoReturn:
-        """Conclude that the implementation breaks the requirement."""
-        raise CheckFailed(summary, exchange=exchange, expected=expected, actual=actual)
+        """Conclude that the implementation breaks the requirement (``expected_success``: the
+        check expected ``exchange`` to succeed; see :class:`~.outcomes.CheckFailed`)."""
+        raise CheckFailed(
+            summary,
+            exchange=exchange,
+            expected=expected,
+            actual=actual,
+            expected_success=expected_success,
+        )
 
     def skip(self, reason: str) -> NoReturn:
         """Conclude that the requirement cannot be judged in this run."""
@@ -206,6 +214,7 @@ class CheckContext:
                 exchange=exchange,
                 expected=_status_spec_text(status),
                 actual=exchange.status,
+                expected_success=_only_success(status),
             )
 
     def expect_json(self, exchange: Exchange) -> Any:
@@ -276,10 +285,14 @@ class CheckContext:
     def expect_success(self, exchange: Exchange, endpoint: str | None = None) -> Any:
         """A 200 JSON answer validating ``protocol/<endpoint>.response``; returns the body."""
         name = endpoint or exchange.endpoint
-        self.expect_status(exchange, 200)
-        body = self.expect_json(exchange)
-        if name:
-            self.expect_schema(f"protocol/{name}.response", body, exchange)
+        try:
+            self.expect_status(exchange, 200)
+            body = self.expect_json(exchange)
+            if name:
+                self.expect_schema(f"protocol/{name}.response", body, exchange)
+        except CheckFailed as failure:
+            failure.expected_success = True
+            raise
         return body
 
     def expect_schema(self, name: str, instance: Any, exchange: Exchange | None = None) -> None:
@@ -441,6 +454,16 @@ class CheckContext:
         from .scenario import Stream
 
         return Stream.create(self, host=host, name=name)
+
+
+def _only_success(spec: StatusSpec | None) -> bool:
+    """True when ``spec`` accepts 2xx statuses only."""
+    if spec is None:
+        return False
+    if isinstance(spec, int):
+        return 200 <= spec < 300
+    statuses = list(spec)
+    return bool(statuses) and all(200 <= status < 300 for status in statuses)
 
 
 def _status_matches(actual: int | None, spec: StatusSpec | None) -> bool:

@@ -129,6 +129,7 @@ class ReceivedResponse:
     elapsed: float
     error: str | None = None
     unsent: bool = False
+    timed_out: bool = False
 
     @property
     def json(self) -> Any:

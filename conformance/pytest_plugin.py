@@ -180,7 +180,12 @@ def pytest_collection_modifyitems(
     )
     collector.suite = suite
     collector.load_error = load_error
-    for requirement in select(suite, all_requirements()):
+    from .causes import OWNERS
+
+    owners = set(OWNERS.values())
+    # the owners of the endpoints' success first: the causes they fail on block the others
+    chosen = sorted(select(suite, all_requirements()), key=lambda r: (r.id not in owners, r.index))
+    for requirement in chosen:
         check = registry.get(requirement.id) if registry is not None else None
         items.append(
             LiveCheckItem.from_parent(
@@ -220,6 +225,8 @@ class _SessionState:
         self.scope: Any = None
         self.baseline: Any = None
         self.error: str | None = None
+        self.causes: Any = None
+        self.liveness: Any = None
 
     @classmethod
     def prepare(cls, suite: Any) -> _SessionState:
@@ -238,6 +245,13 @@ class _SessionState:
         except (HarnessError, BaselineError) as exc:
             state.error = str(exc)
             return state
+        from .causes import CauseTracker
+        from .liveness import Liveness
+        from .runner import _probe
+
+        state.causes = CauseTracker()
+        harness = state.harness
+        state.liveness = Liveness(lambda: _probe(harness, suite))
         state.scope = RunScope(suite.seed or 0)
         state.capabilities = resolve(
             state.harness.declared_capabilities(),
@@ -271,7 +285,7 @@ class LiveCheckItem(pytest.Item):
         self.user_properties.append(("level", requirement.level))
 
     def runtest(self) -> None:
-        from .outcomes import ERROR, FAIL, SKIP, Result
+        from .outcomes import BLOCKED, ERROR, FAIL, NOT_RUN, SKIP, Result
         from .runner import execute
 
         parent: LiveConformance = self.parent  # type: ignore[assignment]
@@ -284,20 +298,34 @@ class LiveCheckItem(pytest.Item):
                 Result(self.requirement, ERROR, "no check is registered for this requirement")
             )
         state = parent.session_state()
+        if state.liveness.gone is not None:
+            pytest.skip(f"{NOT_RUN}the backend stopped answering ({state.liveness.gone})")
         harness = state.harness
-        result = execute(
-            self.check,
-            config=parent.suite.replace(seed=state.scope.seed),
-            backend=harness.backend(),
-            twilio=harness.twilio,
-            expired_backend=harness.expired_backend(),
-            capabilities=state.capabilities.resolved,
-            capability_report=state.capabilities,
-            scope=state.scope,
-            baseline=state.baseline,
-        )
+        backend, expired = harness.backend(), harness.expired_backend()
+        backend.liveness = state.liveness
+        state.liveness.check = self.requirement.id
+        try:
+            result = execute(
+                self.check,
+                config=parent.suite.replace(seed=state.scope.seed),
+                backend=backend,
+                twilio=harness.twilio,
+                expired_backend=expired,
+                capabilities=state.capabilities.resolved,
+                capability_report=state.capabilities,
+                scope=state.scope,
+                baseline=state.baseline,
+            )
+        finally:
+            backend.liveness = None
+            harness.release(backend, expired)
+        state.causes.observe(result)
         self.user_properties.append(("status", result.label))
-        if result.status == SKIP:
+        if state.liveness.gone is not None:
+            self.session.shouldstop = (
+                f"live-conformance: the backend stopped answering ({state.liveness.gone})"
+            )
+        if result.status in (SKIP, BLOCKED):
             pytest.skip(result.summary)
         if result.status == FAIL and result.baseline:
             pytest.xfail(f"known failure (baseline): {result.summary}")

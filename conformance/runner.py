@@ -8,10 +8,16 @@ verify-passcode); resolve the capabilities; then run every selected check with a
 cleanups; then apply the baseline. :func:`execute` runs one check and is shared with the
 pytest plugin.
 
+Failures with one root cause are one failure, the rest ``blocked`` (:mod:`.causes`). When the
+backend stops answering mid-run (:mod:`.liveness`) the run stops: the checks it did not get to
+are skipped as "not run", and so are those that ran after the backend's last answer.
+
 Exit codes: ``0`` every selected MUST requirement passed (or is baselined); ``1`` some MUST
 requirement failed; ``2`` the harness could not run (bad configuration, backend or fake
-unreachable, passcode refused, checks not loadable, or a MUST check broke with a harness
-error). SHOULD and MAY failures are warnings and never change the exit code.
+unreachable, passcode refused, checks not loadable, a MUST check broke with a harness
+error) or the backend stopped answering mid-run; ``5`` no check was executed (nothing
+selected, or every selected check skipped); ``130`` interrupted (Ctrl-C). SHOULD and MAY
+failures are warnings and never change the exit code.
 """
 
 from __future__ import annotations
@@ -28,17 +34,23 @@ from typing import Any
 from .baseline import Baseline, BaselineError
 from .baseline import load as load_baseline
 from .capabilities import CapabilityReport, resolve
+from .causes import OWNERS, CauseTracker, cause_of
 from .config import SuiteConfig
 from .context import NEEDS_EXPIRED, NEEDS_TWILIO, CheckContext, RunScope
 from .harness import Harness, HarnessError, config_redactor
+from .liveness import Liveness
 from .outcomes import (
+    BLOCKED,
     ERROR,
     FAIL,
+    NOT_RUN,
     PASS,
     SKIP,
     STATUSES,
+    BackendGone,
     CheckFailed,
     CheckSkipped,
+    RequestTimedOut,
     Result,
     UnsendableRequest,
 )
@@ -47,9 +59,22 @@ from .requirements import Requirement, all_requirements
 from .transport import BackendClient, Exchange, Redactor
 from .twilio_view import TwilioView
 
-__all__ = ["Harness", "HarnessError", "RunReport", "execute", "run", "select"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_NOTHING_RAN",
+    "Harness",
+    "HarnessError",
+    "RunReport",
+    "execute",
+    "run",
+    "select",
+]
 
 _REPRO_LIMIT = 8
+#: Exit code of a run that executed no check (as pytest's "no tests ran").
+EXIT_NOTHING_RAN = 5
+#: Exit code of a run stopped with Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -71,6 +96,8 @@ class RunReport:
     baseline: Baseline = field(default_factory=Baseline)
     uncovered: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    #: Why the run stopped before its end (the backend went away, Ctrl-C), else ``None``.
+    stopped: str | None = None
 
     @property
     def duration_s(self) -> float:
@@ -116,6 +143,22 @@ class RunReport:
     @property
     def errors(self) -> list[Result]:
         return [r for r in self.results if r.status == ERROR]
+
+    @property
+    def blocked(self) -> list[Result]:
+        return [r for r in self.results if r.status == BLOCKED]
+
+    def causes(self) -> list[tuple[str, Result, list[Result]]]:
+        """``(cause, failure, blocked)`` for every root cause that blocked other checks, in
+        the order of the failures that own them."""
+        found = []
+        for owner in self.results:
+            if owner.status != FAIL or owner.cause is None:
+                continue
+            stopped = [r for r in self.results if r.status == BLOCKED and r.blocked_by == owner.id]
+            if stopped:
+                found.append((owner.cause, owner, stopped))
+        return found
 
     def result(self, requirement_id: str) -> Result | None:
         return next((r for r in self.results if r.id == requirement_id), None)
@@ -170,13 +213,29 @@ def execute(
         repro: list[str] | None = None
         try:
             check.func(ctx)
+        except KeyboardInterrupt:
+            ctx.run_cleanups()
+            raise
+        except BackendGone as gone:
+            result.status = SKIP
+            result.summary = f"{NOT_RUN}the backend stopped answering ({gone.reason})"
         except UnsendableRequest as unsent:
             result.status, result.summary = ERROR, f"harness error: {unsent.summary}"
             failing = unsent.exchange
+        except RequestTimedOut as slow:
+            result.status = ERROR
+            result.summary = (
+                f"no verdict: the backend did not answer within the request timeout "
+                f"({config.request_timeout:g} s): {slow.summary}"
+            )
+            failing = slow.exchange
         except CheckFailed as failure:
             result.status, result.summary = FAIL, failure.summary
             result.expected, result.actual = failure.expected, failure.actual
             failing = failure.exchange
+            cause = cause_of(failure, failing)
+            result.cause = backend.redactor.text(cause) if cause else None
+            result.expected_success = failure.expected_success
             result.detail = _expected_actual(failure, backend.redactor)
             # a property failure carries its whole sequence (conformance.property.script)
             sequence = getattr(failure, "detail", None)
@@ -193,6 +252,12 @@ def execute(
         else:
             result.status = PASS
         problems = ctx.run_cleanups()
+        liveness = getattr(backend, "liveness", None)
+        if liveness is not None and liveness.gone is not None and not result.not_run:
+            # whatever the check concluded, it concluded it without a backend
+            result.status = SKIP
+            result.summary = f"{NOT_RUN}the backend stopped answering ({liveness.gone})"
+            problems = []
         if problems:
             text = "\n".join(problems)
             if result.status == PASS:
@@ -314,6 +379,9 @@ def _run(
     selected_ids = {r.id for r in selected}
     plan = [c for c in registry.registered().values() if c.id in selected_ids]
     missing = [r for r in selected if r.id not in registry]
+    if not selected:
+        report.exit_code, report.reason = exit_status([])
+        return
     harness = Harness.open(config, embedded)
     try:
         report.backend_url = harness.backend_url
@@ -338,29 +406,134 @@ def _run(
         for result in report.results:
             if on_result is not None:
                 on_result(result)
-        for check in plan:
-            backend, expired = harness.backend(), harness.expired_backend()
-            try:
-                result = execute(
-                    check,
-                    config=config,
-                    backend=backend,
-                    twilio=harness.twilio,
-                    expired_backend=expired,
-                    capabilities=report.capabilities.resolved,
-                    capability_report=report.capabilities,
-                    scope=scope,
-                    baseline=report.baseline,
-                )
-            finally:
-                harness.release(backend, expired)
-            report.results.append(result)
-            if on_result is not None:
-                on_result(result)
+        _execute_plan(report, config, harness, plan, scope, on_result)
     finally:
         harness.close()
     report.results.sort(key=lambda r: r.requirement.index)
-    report.exit_code, report.reason = exit_status(report.results)
+    if report.stopped is None:
+        report.exit_code, report.reason = exit_status(report.results)
+
+
+def _execute_plan(
+    report: RunReport,
+    config: SuiteConfig,
+    harness: Harness,
+    plan: list[Check],
+    scope: RunScope,
+    on_result: Callable[[Result], None] | None,
+) -> None:
+    """Run ``plan``: the checks owning an endpoint's success first (they become the owners of
+    the causes they show), then the others in requirement order."""
+    owners = set(OWNERS.values())
+    order = sorted(plan, key=lambda c: (c.id not in owners, c.requirement.index))
+    liveness = Liveness(lambda: _probe(harness, config))
+    causes = CauseTracker()
+    assert report.capabilities is not None
+    done: list[str] = []
+    try:
+        for position, check in enumerate(order):
+            if _run_one(report, config, harness, check, scope, liveness, causes, on_result):
+                done.append(check.id)
+                continue
+            first = liveness.streak_started or check.id
+            ran = done[: done.index(first)] if first in done else done
+            why = f"the backend stopped answering ({liveness.gone})"
+            for earlier in report.results:
+                if earlier.id in done[len(ran) :]:
+                    _not_run(earlier, why)
+            _stop(report, order[position + 1 :], why, on_result)
+            report.exit_code = 2
+            report.reason = (
+                f"the backend stopped answering after {len(ran)} of {len(order)} checks: "
+                f"{liveness.gone}"
+            )
+            return
+    except KeyboardInterrupt:
+        seen = {r.id for r in report.results}
+        _stop(report, [c for c in order if c.id not in seen], "interrupted", on_result)
+        report.exit_code = EXIT_INTERRUPTED
+        report.reason = f"interrupted after {len(done)} of {len(order)} checks"
+        return
+    causes.settle(report.results)
+
+
+def _run_one(
+    report: RunReport,
+    config: SuiteConfig,
+    harness: Harness,
+    check: Check,
+    scope: RunScope,
+    liveness: Liveness,
+    causes: CauseTracker,
+    on_result: Callable[[Result], None] | None,
+) -> bool:
+    """Run ``check`` and record its result; ``False`` when the backend went away."""
+    liveness.check = check.id
+    backend, expired = harness.backend(), harness.expired_backend()
+    backend.liveness = liveness
+    try:
+        result = execute(
+            check,
+            config=config,
+            backend=backend,
+            twilio=harness.twilio,
+            expired_backend=expired,
+            capabilities=report.capabilities.resolved if report.capabilities else set(),
+            capability_report=report.capabilities,
+            scope=scope,
+            baseline=report.baseline,
+        )
+    finally:
+        backend.liveness = None
+        harness.release(backend, expired)
+    causes.observe(result)
+    report.results.append(result)
+    if on_result is not None:
+        on_result(result)
+    return liveness.gone is None
+
+
+def _probe(harness: Harness, config: SuiteConfig) -> str | None:
+    """verify-passcode once more, outside any check: ``None`` when it answers 200."""
+    client = harness.backend()
+    saved, client.liveness = client.liveness, None
+    try:
+        exchange = client.try_send(
+            "POST",
+            client.url("verify-passcode"),
+            {"Authorization": client.passcode, "Content-Type": "application/json"},
+            b"{}",
+            endpoint="verify-passcode",
+            timeout=min(config.request_timeout, 5.0),
+        )
+    finally:
+        client.liveness = saved
+        harness.release(client)
+    if exchange.status == 200:
+        return None
+    if exchange.status is None:
+        return "timed out" if exchange.response.timed_out else (exchange.response.error or "")
+    return f"verify-passcode answered {exchange.status}"
+
+
+def _not_run(result: Result, why: str) -> None:
+    result.status, result.summary, result.cause, result.blocked_by = SKIP, NOT_RUN + why, None, None
+    result.detail = ""
+
+
+def _stop(
+    report: RunReport,
+    remaining: list[Check],
+    why: str,
+    on_result: Callable[[Result], None] | None,
+) -> None:
+    """Record every check of ``remaining`` as not run (``why``)."""
+    report.stopped = why
+    for check in remaining:
+        result = Result(check.requirement, SKIP, summary=NOT_RUN + why, check=check.name)
+        report.results.append(result)
+        if on_result is not None:
+            on_result(result)
 
 
 def _unregistered(missing: list[Requirement]) -> list[Result]:
@@ -377,6 +550,17 @@ def _unregistered(missing: list[Requirement]) -> list[Result]:
 
 def exit_status(results: list[Result]) -> tuple[int, str]:
     """``(exit code, one-line reason)`` for a completed run's results."""
+    executed = [r for r in results if r.status != SKIP]
+    if not executed:
+        if not results:
+            return EXIT_NOTHING_RAN, (
+                "no check was executed: the selection matched no requirement "
+                "(see live-conformance requirements)"
+            )
+        return EXIT_NOTHING_RAN, (
+            f"no check was executed: all {len(results)} selected checks were skipped "
+            "(see their reasons)"
+        )
     failed = [r.id for r in results if r.counts_against]
     if failed:
         return 1, f"{len(failed)} MUST requirement(s) failed: {', '.join(failed)}"
@@ -387,6 +571,9 @@ def exit_status(results: list[Result]) -> tuple[int, str]:
     warnings = [r.id for r in results if r.warning]
     baselined = [r.id for r in results if r.status == FAIL and r.baseline]
     reason = f"every selected MUST requirement passed or was skipped ({passed} passed)"
+    blocked = [r.id for r in results if r.status == BLOCKED]
+    if blocked:
+        reason += f"; {len(blocked)} blocked: {', '.join(blocked)}"
     if baselined:
         reason += f"; {len(baselined)} baselined failure(s): {', '.join(baselined)}"
     if warnings:

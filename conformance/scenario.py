@@ -42,10 +42,17 @@ def _twilio(ctx: CheckContext) -> TwilioView:
     return ctx.twilio
 
 
-def _refused(action: str, exc: TwilioRefused) -> CheckFailed:
+def _refused(action: str, exc: TwilioRefused, role: str | None = None) -> CheckFailed:
+    """Twilio refused one of the clients' moves; ``role`` (of the member whose token it was)
+    makes it a root cause that every check with such a token shares."""
+    cause = None
+    if role is not None:
+        what = action.split("'s token ", 1)[-1]
+        cause = f"Twilio refused a {role} token {what}: error {exc.code}"
     return CheckFailed(
         f"Twilio refused {action}: error {exc.code} ({exc.message})",
         actual={"code": exc.code, "status": exc.status, "message": exc.message},
+        cause=cause,
     )
 
 
@@ -77,7 +84,7 @@ class Member:
         try:
             return _twilio(self.stream.ctx).connect_to_room(self.token, self.stream.room_sid)
         except TwilioRefused as exc:
-            raise _refused(f"{self.identity!r}'s token for the room", exc) from exc
+            raise _refused(f"{self.identity!r}'s token for the room", exc, self.role) from exc
 
     def disconnect_room(self) -> dict[str, Any]:
         """This member's Video client leaves the room (rooms-webhook participant-disconnected)."""
@@ -93,14 +100,14 @@ class Member:
         try:
             return _twilio(self.stream.ctx).connect_to_player(self.token)
         except TwilioRefused as exc:
-            raise _refused(f"{self.identity!r}'s token for the player", exc) from exc
+            raise _refused(f"{self.identity!r}'s token for the player", exc, self.role) from exc
 
     def connect_sync(self) -> dict[str, Any]:
         """This member's Sync client comes online in the stream's Sync service."""
         try:
             self.sync_endpoint = _twilio(self.stream.ctx).connect_to_sync(self.token)
         except TwilioRefused as exc:
-            raise _refused(f"{self.identity!r}'s token for Sync", exc) from exc
+            raise _refused(f"{self.identity!r}'s token for Sync", exc, self.role) from exc
         return self.sync_endpoint
 
     def disconnect_sync(self) -> dict[str, Any]:

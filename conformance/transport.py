@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import httpx
 
 from .exchange import Exchange, ReceivedResponse, Redactor, SentRequest
-from .outcomes import BackendNoAnswer, UnsendableRequest
+from .outcomes import BackendNoAnswer, RequestTimedOut, UnsendableRequest
 
 __all__ = [
     "CLIENT_ENDPOINTS",
@@ -123,6 +123,9 @@ class BackendClient:
             transport=transport, timeout=timeout, follow_redirects=False
         )
         self._observers: list[ExchangeObserver] = []
+        #: Told of every request before it is sent and of every exchange (see
+        #: :class:`conformance.liveness.Liveness`); shared by the clients derived from this one.
+        self.liveness: Any = None
 
     # -- derived clients ----------------------------------------------------------------------
     def observed(self, observer: ExchangeObserver) -> BackendClient:
@@ -267,7 +270,8 @@ class BackendClient:
                     f"{method} {exchange.request.path} could not be sent: {error}",
                     exchange=exchange,
                 )
-            raise BackendNoAnswer(
+            kind = RequestTimedOut if exchange.response.timed_out else BackendNoAnswer
+            raise kind(
                 f"{method} {exchange.request.path} got no HTTP answer: {error}",
                 exchange=exchange,
             )
@@ -303,6 +307,8 @@ class BackendClient:
         ):
             del request.headers["content-length"]
         sent = SentRequest(method, url, explicit, content)
+        if self.liveness is not None:
+            self.liveness.before_send()
         budget = timeout if timeout is not None else self.timeout
         started = time.perf_counter()
         try:
@@ -319,6 +325,8 @@ class BackendClient:
                 time.perf_counter() - started,
                 _describe_error(exc),
                 unsent=isinstance(exc, httpx.LocalProtocolError),
+                timed_out=isinstance(exc, httpx.TimeoutException)
+                or (isinstance(exc, _AnswerOutOfBounds) and exc.timed_out),
             )
         else:
             received = ReceivedResponse(
@@ -330,6 +338,8 @@ class BackendClient:
         exchange = Exchange(sent, received, endpoint=endpoint, redactor=self.redactor)
         for observer in self._observers:
             observer(exchange)
+        if self.liveness is not None:
+            self.liveness.observe(exchange)
         return exchange
 
     def _read_text(self, response: httpx.Response, started: float, budget: float) -> str:
@@ -346,7 +356,8 @@ class BackendClient:
             if time.perf_counter() - started > budget:
                 raise _AnswerOutOfBounds(
                     f"the {response.status_code} answer's body was still arriving after the "
-                    f"timeout ({budget:g} s); the suite stopped reading it"
+                    f"timeout ({budget:g} s); the suite stopped reading it",
+                    timed_out=True,
                 )
             chunks.append(chunk)
         return b"".join(chunks).decode(response.encoding or "utf-8", "replace")
@@ -354,6 +365,10 @@ class BackendClient:
 
 class _AnswerOutOfBounds(Exception):
     """An answer larger or slower than the client's bounds (recorded as no answer)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 def _form_value(value: Any) -> str:

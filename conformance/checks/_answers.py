@@ -79,7 +79,11 @@ def expect_failure_message(
 def expect_ok(ctx: CheckContext, exchange: Exchange, what: str) -> Any:
     """A 2xx answer with a JSON body (returned); leniently, for set-up steps."""
     if not exchange.ok:
-        ctx.fail(f"{what}: answered {describe_answer(exchange)}, expected 200", exchange=exchange)
+        ctx.fail(
+            f"{what}: answered {describe_answer(exchange)}, expected 200",
+            exchange=exchange,
+            expected_success=True,
+        )
     return exchange.json
 
 
@@ -97,6 +101,7 @@ def expect_2xx(ctx: CheckContext, exchange: Exchange, what: str) -> None:
             exchange=exchange,
             expected="2xx",
             actual=exchange.status,
+            expected_success=True,
         )
 
 

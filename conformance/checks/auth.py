@@ -124,6 +124,7 @@ def accepts_the_exact_passcode(ctx: CheckContext) -> None:
             exchange=exchange,
             expected={"verified": True},
             actual=body,
+            expected_success=True,
         )
     for endpoint in client_endpoints(ctx):
         for params in ({}, valid_params(ctx, endpoint)):

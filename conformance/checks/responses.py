@@ -18,6 +18,7 @@ def _expect_documented_success(ctx: CheckContext, exchange: Exchange, endpoint: 
             exchange=exchange,
             expected=200,
             actual=exchange.status,
+            expected_success=True,
         )
     return ctx.expect_success(exchange, endpoint)
 
@@ -90,7 +91,9 @@ def stream_answers_identify_stream_and_caller(ctx: CheckContext) -> None:
         exchange = ctx.call(endpoint, {"user_identity": identity, "stream_name": stream.name})
         if exchange.status != 200:
             ctx.fail(
-                f"{endpoint} answered {describe_answer(exchange)}, expected 200", exchange=exchange
+                f"{endpoint} answered {describe_answer(exchange)}, expected 200",
+                exchange=exchange,
+                expected_success=True,
             )
         answers.append((endpoint, exchange, identity))
     room_sid = created.get("room_sid") if isinstance(created, dict) else None

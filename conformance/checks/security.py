@@ -188,6 +188,7 @@ def wrong_passcodes_are_throttled(ctx: CheckContext) -> None:
                 f"after the cool-down the right passcode answered "
                 f"{describe_answer(answer)}, expected 200",
                 exchange=answer,
+                expected_success=True,
             )
         if time.monotonic() >= deadline:
             ctx.fail(
@@ -221,7 +222,9 @@ def token_answers_are_not_cacheable(ctx: CheckContext) -> None:
     for endpoint, exchange in answers:
         if exchange.status != 200:
             ctx.fail(
-                f"{endpoint} answered {describe_answer(exchange)}, expected 200", exchange=exchange
+                f"{endpoint} answered {describe_answer(exchange)}, expected 200",
+                exchange=exchange,
+                expected_success=True,
             )
         values = exchange.headers.get_list("cache-control")
         directives = {
@@ -290,6 +293,7 @@ def the_throttle_locks_out_only_the_failing_address(ctx: CheckContext) -> None:
             f"before any failed attempt from {address}, the right passcode from there answered "
             f"{describe_answer(probe)}, expected 200",
             exchange=probe,
+            expected_success=True,
         )
     attempts, first_429 = _throttle(other)
     if not _throttled(first_429):
@@ -314,6 +318,7 @@ def the_throttle_locks_out_only_the_failing_address(ctx: CheckContext) -> None:
             exchange=right,
             expected=200,
             actual=right.status,
+            expected_success=True,
         )
     wrong = ctx.call("verify-passcode", {}, passcode="wrong-here")
     restored = ctx.call("verify-passcode", {})

@@ -57,7 +57,9 @@ def _issue_all(ctx: CheckContext, *, host: str | None = None) -> tuple[Any, list
         received = time.time()
         if exchange.status != 200 or not isinstance(exchange.json, dict):
             ctx.fail(
-                f"{endpoint} answered {describe_answer(exchange)}, expected 200", exchange=exchange
+                f"{endpoint} answered {describe_answer(exchange)}, expected 200",
+                exchange=exchange,
+                expected_success=True,
             )
         issued.append(Issued(role, endpoint, identity, exchange, sent, received))
     return stream, issued

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..exchange import Redactor
-from ..outcomes import ERROR, FAIL, PASS, SKIP, Result
+from ..outcomes import BLOCKED, ERROR, FAIL, PASS, SKIP, Result
 
 if TYPE_CHECKING:
     from ..runner import RunReport
@@ -79,7 +79,8 @@ class Sections:
 
     ``failures``: MUST failures that fail the run; ``errors``: checks the harness could not
     run; ``known``: baselined failures; ``warnings``: SHOULD/MAY requirements not met;
-    ``others``: everything else (passes and skips).
+    ``blocked``: checks stopped by another requirement's failure; ``others``: everything
+    else (passes and skips).
     """
 
     failures: list[Result]
@@ -87,12 +88,20 @@ class Sections:
     known: list[Result]
     warnings: list[Result]
     others: list[Result]
+    blocked: list[Result]
 
 
 def sections(results: Iterable[Result]) -> Sections:
-    failures, errors, known, warnings, others = [], [], [], [], []
+    failures: list[Result] = []
+    errors: list[Result] = []
+    known: list[Result] = []
+    warnings: list[Result] = []
+    others: list[Result] = []
+    blocked: list[Result] = []
     for result in results:
-        if result.status == ERROR:
+        if result.status == BLOCKED:
+            blocked.append(result)
+        elif result.status == ERROR:
             errors.append(result)
         elif result.status == FAIL and result.baseline:
             known.append(result)
@@ -102,22 +111,31 @@ def sections(results: Iterable[Result]) -> Sections:
             warnings.append(result)
         else:
             others.append(result)
-    return Sections(failures, errors, known, warnings, others)
+    return Sections(failures, errors, known, warnings, others, blocked)
 
 
 def status_char(result: Result) -> str:
     """One character per result for compact progress: ``.`` pass, ``F`` fail, ``E`` error,
-    ``s`` skip, ``b`` failed but baselined, ``w`` a SHOULD/MAY requirement not met."""
+    ``B`` blocked, ``s`` skip, ``b`` failed but baselined, ``w`` a SHOULD/MAY requirement not
+    met."""
     if result.status == FAIL:
         if result.baseline:
             return "b"
         return "w" if result.warning else "F"
-    return {PASS: ".", ERROR: "E", SKIP: "s"}.get(result.status, "?")
+    return {PASS: ".", ERROR: "E", SKIP: "s", BLOCKED: "B"}.get(result.status, "?")
 
 
 def exit_headline(report: RunReport) -> str:
     """``Exit code N (what it means)``, the first thing a report says."""
     if report.aborted:
         return f"Exit code 2 (could not run: {report.reason})"
-    meaning = {0: "conforming", 1: "not conforming", 2: "harness error"}
+    if report.stopped is not None:
+        return f"Exit code {report.exit_code} (stopped: {report.reason})"
+    meaning = {
+        0: "conforming",
+        1: "not conforming",
+        2: "harness error",
+        5: "no check was executed",
+        130: "interrupted",
+    }
     return f"Exit code {report.exit_code} ({meaning.get(report.exit_code, 'unknown')})"

@@ -22,6 +22,7 @@ from .evidence import (
     report_redactor,
     sections,
 )
+from .jsonreport import FORMAT
 
 if TYPE_CHECKING:
     from ..exchange import Redactor
@@ -65,7 +66,7 @@ nav a { margin-right: 1.2rem; }
   font-weight: 600; color: #fff; background: var(--muted); white-space: nowrap; }
 .pill.pass { background: var(--pass); } .pill.fail { background: var(--fail); }
 .pill.error { background: var(--error); } .pill.skip, .pill.warn { background: var(--skip); }
-.pill.baseline { background: var(--base); }
+.pill.baseline { background: var(--base); } .pill.blocked { background: var(--base); }
 .level { font-weight: 600; color: var(--muted); font-size: .85rem; }
 .side { display: grid; grid-template-columns: 1fr 1fr; gap: .8rem; }
 .muted { color: var(--muted); } .empty { color: var(--muted); font-style: italic; }
@@ -99,16 +100,25 @@ class _Page:
                 f"<p>could not run: {self._t(report.reason)}</p>"
                 "<p>No requirement was checked; fix the cause above and run again.</p></section>"
             )
+        if report.stopped is not None:
+            body.append(
+                f'<section id="stopped"><h2>The run stopped early</h2>'
+                f"<p>{self._t(report.reason)}</p><p>The checks it did not get to are listed as "
+                "skipped, 'not run'.</p></section>"
+            )
         body.append(self._facts(report))
         if not report.aborted:
             body.append(self._groups(report))
+            causes = report.causes()
+            if causes:
+                body.append(self._causes(causes))
             body.append(self._section("failures", "Failures and errors", acting, self._failures))
             body.append(self._section("warnings", "Warnings", parts.warnings, self._warnings))
             body.append(self._section("others", "Everything else", parts.others, self._others))
         suite = report.versions.get("suite", "")
         body.append(
             f'<footer class="muted"><p>live-conformance {self._t(suite)}, '
-            f"report format 1.</p></footer>"
+            f"report format {FORMAT}.</p></footer>"
         )
         title = self._t(f"Conformance report: {exit_headline(report)}")
         return (
@@ -189,6 +199,20 @@ class _Page:
             '<section id="groups"><h2>By group</h2><table>'
             f"<thead><tr><th>group</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
             "</table></section>"
+        )
+
+    def _causes(self, causes: list[tuple[str, Result, list[Result]]]) -> str:
+        items = "".join(
+            f'<li><a href="#{self._t(owner.id)}">{self._t(owner.id)}</a> fails on: '
+            f"{self._t(cause)}; it blocked "
+            + ", ".join(f'<a href="#{self._t(r.id)}">{self._t(r.id)}</a>' for r in blocked)
+            + "</li>"
+            for cause, owner, blocked in causes
+        )
+        return (
+            '<section id="causes"><h2>Root causes</h2><p>One defect, one failure: the checks '
+            "a failure stopped are <i>blocked</i> (neither passed nor failed).</p>"
+            f"<ul>{items}</ul></section>"
         )
 
     # -- the three sections ------------------------------------------------------------------

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "to_dict"]
 
 #: Version of the report format (``summary.format``).
-FORMAT = "1"
+FORMAT = "2"
 
 
 def to_dict(report: RunReport) -> dict[str, Any]:
@@ -73,6 +73,12 @@ def _summary(report: RunReport) -> dict[str, Any]:
             "fixed": list(report.baseline_fixed),
         },
         "uncovered": list(report.uncovered),
+        "blocked": [r.id for r in report.blocked],
+        "causes": [
+            {"cause": cause, "failure": owner.id, "blocked": [r.id for r in blocked]}
+            for cause, owner, blocked in report.causes()
+        ],
+        "stopped": report.stopped,
     }
 
 
@@ -94,6 +100,8 @@ def _result(result: Result) -> dict[str, Any]:
         "check": result.check,
         "requests": len(result.exchanges),
         "exchange": None if result.exchange is None else result.exchange.as_dict(),
+        "cause": result.cause,
+        "blocked_by": result.blocked_by,
     }
 
 

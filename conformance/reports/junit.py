@@ -4,10 +4,11 @@ One ``<testsuite>`` per requirement group, one ``<testcase>`` per requirement (n
 ``"ID title"``, class ``live-conformance.GROUP``). A MUST failure is a ``<failure>`` of type
 ``MUST`` whose text is the full failure (requirement, exchange, curl repro); a harness error
 is an ``<error>``; what must not turn CI red is a ``<skipped>`` with a ``type`` saying why:
-``skip`` (not judged), ``warning`` (a SHOULD/MAY requirement not met), ``baseline`` (a known
-failure). A run that could not happen is one ``<error>`` carrying the reason. The run's facts
-(exit code, reason, seed, versions) are the ``<properties>`` of the first suite, where JUnit
-readers look for them.
+``skip`` (not judged; ``not run`` when the run stopped first), ``blocked`` (stopped by another
+requirement's failure, named in the message), ``warning`` (a SHOULD/MAY requirement not met),
+``baseline`` (a known failure). A run that could not happen is one ``<error>`` carrying the
+reason. The run's facts (exit code, reason, seed, versions) are the ``<properties>`` of the
+first suite, where JUnit readers look for them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from ..outcomes import ERROR, FAIL, SKIP, Result
+from ..outcomes import BLOCKED, ERROR, FAIL, SKIP, Result
 from .evidence import report_redactor
 from .terminal import failure_text
 
@@ -65,6 +66,7 @@ def to_xml(report: RunReport) -> str:
     for name, value in (
         ("exit_code", str(report.exit_code)),
         ("reason", report.reason),
+        ("stopped", report.stopped or ""),
         ("seed", str(report.seed)),
         ("backend", "embedded" if report.embedded else report.backend_url or ""),
         *((f"version.{k}", v) for k, v in sorted(report.versions.items())),
@@ -102,8 +104,12 @@ def _testcase(suite: ET.Element, result: Result, redactor: Redactor) -> str | No
         message = f"{result.level} not met: {summary}"
         element = ET.SubElement(case, "skipped", type="warning", message=message)
         element.text, counter = text, "skipped"
+    elif result.status == BLOCKED:
+        element = ET.SubElement(case, "skipped", type="blocked", message=summary)
+        element.text, counter = text, "skipped"
     elif result.status == SKIP:
-        ET.SubElement(case, "skipped", type="skip", message=summary)
+        kind = "not run" if result.not_run else "skip"
+        ET.SubElement(case, "skipped", type=kind, message=summary)
         counter = "skipped"
     out = [f"note: {note}" for note in result.notes]
     if result.baseline and result.status != FAIL:

@@ -6,7 +6,8 @@ once the plan is known, :meth:`~TerminalReporter.result` as each check finishes,
 On a terminal (or with ``-v``) each result is one line (ID, level, status label, duration,
 what happened); elsewhere (CI logs) one character per result (see
 :func:`~.evidence.status_char`). The finish prints every failure and harness error in detail
-(:func:`failure_text`, which the pytest plugin uses too), the warnings, the baseline's known
+(:func:`failure_text`, which the pytest plugin uses too), after the root causes that
+blocked other checks (each with the failure that owns it), the warnings, the baseline's known
 failures and fixed entries, the skips by reason, a table by group and the final
 ``exit N: reason`` line. Quiet (``verbosity=-1``) prints only the details and the exit line.
 """
@@ -38,6 +39,7 @@ _STYLES = {
     "skip": "33",
     "warn": "33",
     "baseline": "36",
+    "blocked": "36",
     "bold": "1",
     "dim": "2",
 }
@@ -189,6 +191,12 @@ class TerminalReporter:
         if report.aborted:
             self._write(f"could not run: {report.reason}\n")
             return
+        if not report.results:
+            self._write(self._paint(f"exit {report.exit_code}: {report.reason}", "error") + "\n")
+            return
+        if report.stopped is not None:
+            self._write(self._paint(f"stopped: {report.reason}", "error") + "\n")
+        self._causes(report)
         parts = sections(report.results)
         detailed = [*parts.failures, *parts.errors]
         if self.verbosity > 0:
@@ -239,6 +247,16 @@ class TerminalReporter:
             line += "".join(f"\n{' ' * len(counter)}    note: {note}" for note in result.notes)
         return line
 
+    def _causes(self, report: RunReport) -> None:
+        """Root causes first: each failure that blocked other checks, and what it blocked."""
+        causes = report.causes()
+        if not causes:
+            return
+        self._write("\nRoot causes (one defect, one failure; the checks it stopped are blocked):\n")
+        for cause, owner, blocked in causes:
+            self._write("\n".join(_wrapped(f"{owner.id} ({owner.level}): ", cause)) + "\n")
+            self._write("\n".join(_wrapped("  blocked: ", _ids(blocked))) + "\n")
+
     def _optional_notes(self, results: Sequence[Result]) -> None:
         """How the SHOULD/MAY requirements that passed are met (what their checks noted)."""
         noted = [r for r in results if r.level != "MUST" and r.status == PASS and r.notes]
@@ -261,7 +279,7 @@ class TerminalReporter:
             self._write("\n".join(_wrapped(f"{', '.join(ids)}: ", reason)) + "\n")
 
     def _table(self, report: RunReport) -> None:
-        header = f"{'group':<8}" + "".join(f"{s:>7}" for s in STATUSES) + f"{'time':>9}"
+        header = f"{'group':<8}" + "".join(f"{s:>8}" for s in STATUSES) + f"{'time':>9}"
         self._write("\n" + self._paint(header, "bold") + "\n")
         for group, counts in report.by_group().items():
             seconds = sum(r.duration_s for r in report.results if r.group == group)
@@ -293,7 +311,7 @@ class TerminalReporter:
 
 
 def _row(name: str, counts: dict[str, int], seconds: float) -> str:
-    cells = "".join(f"{counts.get(status, 0):>7}" for status in STATUSES)
+    cells = "".join(f"{counts.get(status, 0):>8}" for status in STATUSES)
     return f"{name:<8}{cells}{seconds:>8.1f}s"
 
 
@@ -314,9 +332,8 @@ def _label_style(result: Result) -> str:
 
 
 def _char_style(char: str) -> str | None:
-    return {".": "pass", "F": "fail", "E": "error", "s": "skip", "b": "baseline", "w": "warn"}.get(
-        char
-    )
+    styles = {".": "pass", "F": "fail", "E": "error", "s": "skip", "b": "baseline", "w": "warn"}
+    return {**styles, "B": "blocked"}.get(char)
 
 
 def _exit_style(report: RunReport) -> str:

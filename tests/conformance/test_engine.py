@@ -186,7 +186,7 @@ def test_pass_fail_skip_error_and_exit_code_one(emb: Any) -> None:
     broken = report.result("IN-1")
     assert "ZeroDivisionError: boom" in broken.summary and "Traceback" in broken.detail
     assert all(r.duration_s >= 0 for r in report.results)
-    assert report.counts() == {"pass": 1, "fail": 1, "skip": 1, "error": 1}
+    assert report.counts() == {"pass": 1, "fail": 1, "blocked": 0, "skip": 1, "error": 1}
 
 
 def test_should_failures_are_warnings_and_must_errors_exit_two(emb: Any) -> None:

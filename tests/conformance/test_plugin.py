@@ -47,10 +47,11 @@ def test_selected_requirements_run_embedded(pytester: pytest.Pytester) -> None:
         "--live-backend", "embedded", "--live-select", "AUTH-2", "--live-select", "resp", "-v"
     )
     result.assert_outcomes(passed=3)
+    # RESP-1 owns the endpoints' success, so it runs first (its failure blocks the others)
     result.stdout.fnmatch_lines(
         [
-            "*live-conformance::AUTH-2 PASSED*",
             "*live-conformance::RESP-1 PASSED*",
+            "*live-conformance::AUTH-2 PASSED*",
             "*live-conformance::RESP-2 PASSED*",
         ]
     )
@@ -106,3 +107,28 @@ def test_bad_options_are_usage_errors(pytester: pytest.Pytester) -> None:
 def test_every_requirement_passes_against_the_embedded_reference(pytester: Any) -> None:
     result = pytester.runpytest("--live-backend", "embedded", "-q")
     result.assert_outcomes(passed=len(all_requirements()))
+
+
+BLOCKING_CONFTEST = """
+import conformance.registry as registry
+
+def broken(ctx):
+    exchange = ctx.call("verify-passcode")
+    ctx.fail("verify-passcode broke", exchange=exchange, expected_success=True)
+
+toy = registry.Registry()
+toy.add("AUTH-2", broken)
+toy.add("RESP-1", broken)
+registry.load_default = lambda module="conformance.checks": toy
+"""
+
+
+def test_a_shared_root_cause_fails_once_and_blocks_the_other_item(pytester: Any) -> None:
+    pytester.makeconftest(BLOCKING_CONFTEST)
+    result = pytester.runpytest_subprocess(
+        "--live-backend", "embedded", "--live-select", "AUTH-2,RESP-1", "-rs", "-v"
+    )
+    result.assert_outcomes(failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*live-conformance::RESP-1 FAILED*"])
+    cause = "verify-passcode's 200 answer does not match protocol/verify-passcode.response"
+    assert f"blocked: {cause}; see RESP-1" in result.stdout.str()

@@ -68,14 +68,27 @@ def test_json_report_validates_and_is_redacted(toy: Any) -> None:
     schemas.validate("conformance/report", data)
     summary = data["summary"]
     assert summary["exit_code"] == 1 and summary["conforming"] is False
-    assert summary["counts"] == {"pass": 2, "fail": 3, "skip": 1, "error": 1, "total": 7}
+    assert summary["counts"] == {
+        "pass": 2,
+        "fail": 3,
+        "blocked": 0,
+        "skip": 1,
+        "error": 1,
+        "total": 7,
+    }
     assert summary["failures"] == ["AUTH-1"] and summary["warnings"] == ["SEC-3"]
     assert summary["baseline"]["failed"] == ["ERR-1"] and summary["baseline"]["fixed"] == ["ERR-2"]
     assert summary["capabilities"]["declared"] == ["chat", "form-body", "get-query"]
     # delete-stream is no capability: every backend must have it, and it is always probed
     assert summary["capabilities"]["detected"] == ["delete-stream"]
     assert summary["embedded"] is True and summary["versions"]["protocol"] == "1.0.0"
-    assert summary["by_group"]["AUTH"] == {"pass": 1, "fail": 1, "skip": 1, "error": 0}
+    assert summary["by_group"]["AUTH"] == {
+        "pass": 1,
+        "fail": 1,
+        "blocked": 0,
+        "skip": 1,
+        "error": 0,
+    }
     by_id = {r["id"]: r for r in data["results"]}
     leaked = by_id["AUTH-1"]
     assert leaked["repro"] and leaked["exchange"]["response"]["status"] == 401
@@ -147,7 +160,7 @@ def test_terminal_report_live_lines_dots_and_summary(toy: Any) -> None:
     assert "ERROR IN-1 (MUST)" in text and "Warnings (SHOULD/MAY requirements not met):" in text
     assert "Known failures (baseline): ERR-1" in text
     assert "remove from the baseline): ERR-2" in text
-    assert re.search(r"total\s+2\s+3\s+1\s+1", text)
+    assert re.search(r"total\s+2\s+3\s+0\s+1\s+1", text)
     assert text.rstrip().splitlines()[-1].startswith("exit 1: 1 MUST requirement(s) failed: AUTH-1")
     assert run.passcode not in text
 
