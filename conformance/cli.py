@@ -3,8 +3,9 @@
 Subcommands:
 
 * ``run [BACKEND_URL]``: run the suite against a backend, or, without a URL, against the
-  reference backend embedded in-process. Exit 0 conforming, 1 a MUST requirement failed, 2 the
-  run could not happen (bad usage, backend or fake unreachable, passcode refused).
+  reference backend embedded in-process. Its exit codes are :data:`EXIT_CODES` (also printed
+  by ``run --help``): 0 conforming, 1 a MUST requirement failed, 2 the run could not happen or
+  was stopped, 5 no check was executed, 130 interrupted.
 * ``requirements [--group G] [--level L] [--json]``: list the requirements.
 * ``explain ID``: a requirement's text, rationale, impact and the check that enforces it.
 * ``openapi``: print the protocol's OpenAPI document.
@@ -16,16 +17,20 @@ Every ``run`` option can also be given as an environment variable ``LIVE_CONFORM
 comma-separated) and in a TOML file named by ``--config`` (keys as the long options without
 dashes, e.g. ``passcode = "..."``, ``capability = ["chat"]``, at the top level or under
 ``[tool.live-conformance]``). Flags win over the environment, which wins over the file, which
-wins over the defaults. Usage errors print one line and exit 2, never a traceback.
+wins over the defaults. Usage errors print one line and exit 2, never a traceback; so does a
+report path that cannot be written, found before the first request.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .cli_options import OPTIONS, UsageError, build_config
@@ -33,9 +38,22 @@ from .requirements import LEVELS, all_requirements
 from .requirements import get as get_requirement
 from .requirements import groups as requirement_groups
 
-__all__ = ["OPTIONS", "UsageError", "build_config", "main"]
+__all__ = ["EXIT_CODES", "OPTIONS", "UsageError", "build_config", "main"]
 
 PROG = "live-conformance"
+
+#: The exit codes of ``run``, as ``run --help`` prints them (README.md has the same table).
+EXIT_CODES = """\
+exit codes:
+  0    every selected MUST requirement passed (or was skipped or baselined);
+       SHOULD and MAY failures are warnings
+  1    a MUST requirement failed
+  2    the suite could not run or was stopped: bad flags, backend or fake Twilio
+       unreachable, passcode refused, the backend stopped answering mid-run, a MUST
+       check broke with a harness error
+  5    no check was executed (nothing selected, or every selected check skipped)
+  130  interrupted (Ctrl-C)
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,8 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run the suite against a backend (embedded reference backend without a URL)",
-        description="Run the conformance suite. Without BACKEND_URL the reference backend "
+        description="Run the conformance suite. Without BACKEND_URL the reference backend\n"
         "and a fake Twilio run in-process.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS,
     )
     run.add_argument("backend_url", nargs="?", metavar="BACKEND_URL", help="the backend's base URL")
@@ -99,10 +119,15 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- commands ----------------------------------------------------------------------------------
 def _run(namespace: argparse.Namespace, registry: Any = None) -> int:
+    config = build_config(namespace)
+    for path in (config.report_json, config.junit, config.html):
+        reason = _unwritable(path) if path else None
+        if reason:
+            print(f"{PROG}: cannot write {path}: {reason}", file=sys.stderr)
+            return 2
     from .reports import TerminalReporter, write_reports
     from .runner import run
 
-    config = build_config(namespace)
     if config.embedded and config.verbosity <= 0:
         _quiet_embedded_logs()
     reporter = TerminalReporter(verbosity=config.verbosity)
@@ -119,6 +144,27 @@ def _run(namespace: argparse.Namespace, registry: Any = None) -> int:
     if written and config.verbosity >= 0 and not report.aborted:
         print(f"reports: {', '.join(written)}")
     return report.exit_code
+
+
+def _unwritable(path: str) -> str | None:
+    """Why a report cannot be written at ``path`` (``None``: it can), checked the way the
+    report is written: its directory created, a temporary file made beside it."""
+    target = Path(path)
+    if target.is_dir():
+        return "it is a directory"
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"{ancestor} is a file, not a directory"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(descriptor)
+        os.remove(temporary)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _quiet_embedded_logs() -> None:

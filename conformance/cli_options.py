@@ -6,6 +6,8 @@ Every option can be given as a flag, as an environment variable ``LIVE_CONFORMAN
 without dashes, at the top level or under ``[tool.live-conformance]``). Flags win over the
 environment, which wins over the file, which wins over the defaults. A bad value raises
 :class:`UsageError` naming where it came from; :mod:`conformance.cli` prints it as one line.
+So does a setting that only applies to a backend given by URL (``backend_only``: the passcode,
+``--twilio``, the expired deployment...) given without one: the embedded run would ignore it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Option:
     kind: str  # "str", "float", "int", "list", "flag", "count"
     help: str
     metavar: str | None = None
+    #: Only meaningful against a backend given by URL: without one it is a usage error.
+    backend_only: bool = False
 
     @property
     def env(self) -> str:
@@ -45,8 +49,15 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("passcode", ("--passcode",), "str", "the backend's passcode", "P"),
-    Option("twilio", ("--twilio",), "str", "URL of the fake Twilio the backend uses", "URL"),
+    Option("passcode", ("--passcode",), "str", "the backend's passcode", "P", backend_only=True),
+    Option(
+        "twilio",
+        ("--twilio",),
+        "str",
+        "URL of the fake Twilio the backend uses",
+        "URL",
+        backend_only=True,
+    ),
     Option(
         "capability",
         ("--capability",),
@@ -58,15 +69,32 @@ OPTIONS: tuple[Option, ...] = (
     Option("no_auto_detect", ("--no-auto-detect",), "flag", "do not probe undeclared capabilities"),
     Option("select", ("--select",), "list", "run only these requirement IDs or groups", "ID|GROUP"),
     Option("level", ("--level",), "list", f"run only these levels ({', '.join(LEVELS)})", "LEVEL"),
-    Option("expired_url", ("--expired-url",), "str", "a deployment whose passcode expired", "URL"),
-    Option("expired_passcode", ("--expired-passcode",), "str", "its passcode", "P"),
-    Option("api_key_secret", ("--api-key-secret",), "str", "verify token signatures", "S"),
+    Option(
+        "expired_url",
+        ("--expired-url",),
+        "str",
+        "a deployment whose passcode expired",
+        "URL",
+        backend_only=True,
+    ),
+    Option(
+        "expired_passcode", ("--expired-passcode",), "str", "its passcode", "P", backend_only=True
+    ),
+    Option(
+        "api_key_secret",
+        ("--api-key-secret",),
+        "str",
+        "verify token signatures",
+        "S",
+        backend_only=True,
+    ),
     Option(
         "public_base_url",
         ("--public-base-url",),
         "str",
         "the URL Twilio calls the backend at (default: learned from the fake)",
         "URL",
+        backend_only=True,
     ),
     Option("timeout", ("--timeout",), "float", "seconds per HTTP request (default 10)", "S"),
     Option(
@@ -76,7 +104,14 @@ OPTIONS: tuple[Option, ...] = (
         "seconds webhook effects may take (the consistency bound, default 5)",
         "S",
     ),
-    Option("wait", ("--wait",), "float", "wait up to S seconds for the backend to answer", "S"),
+    Option(
+        "wait",
+        ("--wait",),
+        "float",
+        "wait up to S seconds for the backend to answer",
+        "S",
+        backend_only=True,
+    ),
     Option("baseline", ("--baseline",), "str", "file of requirement IDs known to fail", "FILE"),
     Option("name_prefix", ("--name-prefix",), "str", "prefix of the names the suite creates", "P"),
     Option("seed", ("--seed",), "int", "seed of the suite's randomness", "N"),
@@ -147,7 +182,7 @@ def _convert(option_name: str, kind: str, value: Any, where: str) -> Any:
     raise AssertionError(kind)
 
 
-def _from_file(path: str) -> dict[str, Any]:
+def _from_file(path: str) -> tuple[dict[str, Any], dict[str, str]]:
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
@@ -163,6 +198,7 @@ def _from_file(path: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise UsageError(f"the config file {path!r}: live-conformance must be a table of settings")
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     for key, value in table.items():
         name = key.replace("-", "_")
         if name == "consistency_bound":
@@ -175,10 +211,11 @@ def _from_file(path: str) -> dict[str, Any]:
             values[name] = _convert(key, _BY_NAME[name].kind, value, path)
         else:
             raise UsageError(f"the config file {path!r} has an unknown setting {key!r}")
-    return values
+        origins[name] = f"{key} (in {path})"
+    return values, origins
 
 
-def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+def _from_env(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     values: dict[str, Any] = {}
     if environ.get(ENV_PREFIX + "BACKEND_URL"):
         values["backend_url"] = environ[ENV_PREFIX + "BACKEND_URL"]
@@ -186,10 +223,10 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         raw = environ.get(option.env)
         if raw is not None and raw != "":
             values[option.name] = _convert(option.env, option.kind, raw, "environment")
-    return values
+    return values, {name: _BY_NAME[name].env for name in values if name in _BY_NAME}
 
 
-def _from_flags(namespace: argparse.Namespace) -> dict[str, Any]:
+def _from_flags(namespace: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]]:
     values: dict[str, Any] = {}
     given = vars(namespace)
     if given.get("backend_url"):
@@ -199,7 +236,22 @@ def _from_flags(namespace: argparse.Namespace) -> dict[str, Any]:
             values[option.name] = _convert(
                 option.flags[0], option.kind, given[option.name], "command line"
             )
-    return values
+    return values, {name: _BY_NAME[name].flags[0] for name in values if name in _BY_NAME}
+
+
+def _backend_only_error(merged: Mapping[str, Any], origins: Mapping[str, str]) -> str | None:
+    """The usage error of settings that only apply to a backend URL, given without one."""
+    if merged.get("backend_url"):
+        return None
+    names = [origins[o.name] for o in OPTIONS if o.backend_only and o.name in merged]
+    if not names:
+        return None
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    verb = "needs" if len(names) == 1 else "need"
+    return (
+        f"{listed} {verb} the backend URL (run BACKEND_URL ...); without one the suite "
+        "tests its embedded reference backend"
+    )
 
 
 def build_config(
@@ -209,10 +261,12 @@ def build_config(
     environ = os.environ if environ is None else environ
     config_file = getattr(namespace, "config", None) or environ.get(ENV_PREFIX + "CONFIG")
     merged: dict[str, Any] = {}
-    if config_file:
-        merged.update(_from_file(config_file))
-    merged.update(_from_env(environ))
-    merged.update(_from_flags(namespace))
+    origins: dict[str, str] = {}  # the name each setting was given by, for messages
+    layers = [_from_file(config_file)] if config_file else []
+    layers += [_from_env(environ), _from_flags(namespace)]
+    for values, names in layers:
+        merged.update(values)
+        origins.update(names)
     ids, groups = split_selection(merged.get("select", []))
     if merged.get("property") and merged.get("no_property"):
         raise UsageError("--property and --no-property exclude each other")
@@ -257,4 +311,7 @@ def build_config(
     problems = config.problems()
     if problems:
         raise UsageError(problems[0])
+    backend_only = _backend_only_error(merged, origins)
+    if backend_only:
+        raise UsageError(backend_only)
     return config

@@ -2,9 +2,9 @@
 
 :class:`Harness` opens what a run needs (the embedded pair, or clients of the backend URL, of
 the expired twin and of the fake Twilio), waits for the backend to answer, checks that the
-passcode is accepted, and makes each check's backend client (in the embedded run, with a
-client address of its own). Any reason the run cannot happen is a :class:`HarnessError` whose
-message is the one-line reason of exit code 2.
+passcode is accepted and that the expired twin answers, and makes each check's backend client
+(in the embedded run, with a client address of its own). Any reason the run cannot happen is a
+:class:`HarnessError` whose message is the one-line reason of exit code 2.
 """
 
 from __future__ import annotations
@@ -185,9 +185,11 @@ class Harness:
             time.sleep(0.2)
 
     def preflight(self) -> None:
-        """The passcode must be accepted by verify-passcode."""
+        """The passcode must be accepted by verify-passcode, and the expired deployment
+        (``--expired-url``), when there is one, must answer."""
         exchange = self.backend().call("verify-passcode")
         if exchange.ok:
+            self._probe_expired()
             return
         message = exchange.error_message
         shown = f"{exchange.status}" + (f" {self.redactor().text(message)}" if message else "")
@@ -202,3 +204,23 @@ class Harness:
                 f"verify-passcode answered {shown} at {exchange.url}: is the backend URL right?"
             )
         raise HarnessError(f"verify-passcode answered {shown}: the passcode cannot be checked")
+
+    def _probe_expired(self) -> None:
+        """One verify-passcode, with its own passcode, to the expired deployment of a run
+        against a backend URL: any HTTP answer will do."""
+        client = self._shared_expired
+        if self.embedded is not None or client is None:
+            return
+        exchange = client.try_send(
+            "POST",
+            client.url("verify-passcode"),
+            {"Authorization": client.passcode, "Content-Type": "application/json"},
+            b"{}",
+            endpoint="verify-passcode",
+            timeout=min(self.config.request_timeout, 5.0),
+        )
+        if exchange.status is None:
+            raise HarnessError(
+                f"the expired deployment did not answer at {self.config.expired_url}: "
+                f"{exchange.response.error}"
+            )
