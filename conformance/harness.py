@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .config import SuiteConfig
+from .liveness import short_error
 from .requirements import CAPABILITIES
 from .transport import BackendClient, Redactor
 from .twilio_view import TwilioUnreachable, TwilioView
@@ -180,7 +181,8 @@ class Harness:
                     else " (use --wait SECONDS if it is still starting)"
                 )
                 raise HarnessError(
-                    f"backend unreachable at {self.backend_url}: {exchange.response.error}{waited}"
+                    f"backend unreachable at {self.backend_url}: "
+                    f"{short_error(exchange.response.error or 'no answer')}{waited}"
                 )
             time.sleep(0.2)
 
@@ -222,5 +224,5 @@ class Harness:
         if exchange.status is None:
             raise HarnessError(
                 f"the expired deployment did not answer at {self.config.expired_url}: "
-                f"{exchange.response.error}"
+                f"{short_error(exchange.response.error or 'no answer')}"
             )

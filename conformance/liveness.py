@@ -18,7 +18,7 @@ from collections.abc import Callable
 from .exchange import Exchange
 from .outcomes import BackendGone
 
-__all__ = ["STREAK", "Liveness"]
+__all__ = ["STREAK", "Liveness", "short_error"]
 
 #: Requests in a row without an answer after which the backend is probed.
 STREAK = 2
@@ -59,17 +59,27 @@ class Liveness:
         if problem is None:
             self._streak = 0
             return
-        reason = "timed out" if response.timed_out else _short(response.error or "no answer")
-        if _short(problem) != reason:
+        reason = "timed out" if response.timed_out else short_error(response.error or "no answer")
+        if short_error(problem) != reason:
             reason += f" (then verify-passcode: {problem})"
         self.gone = reason
         raise BackendGone(reason)
 
 
-def _short(error: str) -> str:
-    """``ConnectError: [Errno 111] Connection refused`` -> ``connection refused``."""
+def short_error(error: str) -> str:
+    """What a user needs of an HTTP client error: ``ConnectError: [Errno 111] Connection
+    refused`` -> ``connection refused``; an error it does not know is returned as it is."""
     lowered = error.lower()
-    for phrase in ("connection refused", "connection reset", "timed out", "server disconnected"):
+    phrases = (
+        "connection refused",
+        "connection reset",
+        "timed out",
+        "server disconnected",
+        "name or service not known",
+        "no route to host",
+        "network is unreachable",
+    )
+    for phrase in phrases:
         if phrase in lowered:
             return phrase
     return error
