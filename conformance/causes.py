@@ -30,26 +30,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .outcomes import BLOCKED, FAIL, CheckFailed, Result
-from .transport import Exchange
+from .transport import CLIENT_ENDPOINTS, WEBHOOK_ENDPOINTS, Exchange
 
 __all__ = ["OWNERS", "CauseTracker", "cause_of"]
 
-_CLIENT_ENDPOINTS = (
-    "verify-passcode",
-    "create-stream",
-    "join-stream-as-speaker",
-    "join-stream-as-viewer",
-    "viewer-connected-to-player",
-    "raise-hand",
-    "send-speaker-invite",
-    "remove-speaker",
-    "delete-stream",
-)
 #: Endpoint -> the requirement that judges its plain success.
 OWNERS: dict[str, str] = {
-    **dict.fromkeys(_CLIENT_ENDPOINTS, "RESP-1"),
-    "rooms-webhook": "WH-2",
-    "sync-webhook": "WH-2",
+    **dict.fromkeys(CLIENT_ENDPOINTS, "RESP-1"),
+    **dict.fromkeys(WEBHOOK_ENDPOINTS, "WH-2"),
 }
 _SHOWN = 80
 

@@ -164,14 +164,7 @@ class Harness:
         client = self.backend()
         deadline = time.monotonic() + self.config.wait_seconds
         while True:
-            exchange = client.try_send(
-                "POST",
-                client.url("verify-passcode"),
-                {"Authorization": client.passcode, "Content-Type": "application/json"},
-                b"{}",
-                endpoint="verify-passcode",
-                timeout=min(self.config.request_timeout, 5.0),
-            )
+            exchange = client.probe(min(self.config.request_timeout, 5.0))
             if exchange.status is not None:
                 return
             if time.monotonic() >= deadline:
@@ -213,14 +206,7 @@ class Harness:
         client = self._shared_expired
         if self.embedded is not None or client is None:
             return
-        exchange = client.try_send(
-            "POST",
-            client.url("verify-passcode"),
-            {"Authorization": client.passcode, "Content-Type": "application/json"},
-            b"{}",
-            endpoint="verify-passcode",
-            timeout=min(self.config.request_timeout, 5.0),
-        )
+        exchange = client.probe(min(self.config.request_timeout, 5.0))
         if exchange.status is None:
             raise HarnessError(
                 f"the expired deployment did not answer at {self.config.expired_url}: "

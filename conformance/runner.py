@@ -496,18 +496,9 @@ def _run_one(
 def _probe(harness: Harness, config: SuiteConfig) -> str | None:
     """verify-passcode once more, outside any check: ``None`` when it answers 200."""
     client = harness.backend()
-    saved, client.liveness = client.liveness, None
     try:
-        exchange = client.try_send(
-            "POST",
-            client.url("verify-passcode"),
-            {"Authorization": client.passcode, "Content-Type": "application/json"},
-            b"{}",
-            endpoint="verify-passcode",
-            timeout=min(config.request_timeout, 5.0),
-        )
+        exchange = client.probe(min(config.request_timeout, 5.0))
     finally:
-        client.liveness = saved
         harness.release(client)
     if exchange.status == 200:
         return None

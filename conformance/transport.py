@@ -202,6 +202,22 @@ class BackendClient:
             sent_headers[name] = value
         return self.send(http_method, url, sent_headers, content, endpoint=endpoint.strip("/"))
 
+    def probe(self, timeout: float) -> Exchange:
+        """verify-passcode with the configured passcode, as an answer or its absence (never
+        raises; the liveness monitor is not told): readiness, preflight and liveness probes."""
+        saved, self.liveness = self.liveness, None
+        try:
+            return self.try_send(
+                "POST",
+                self.url("verify-passcode"),
+                {"Authorization": self.passcode, "Content-Type": "application/json"},
+                b"{}",
+                endpoint="verify-passcode",
+                timeout=timeout,
+            )
+        finally:
+            self.liveness = saved
+
     # -- webhooks -----------------------------------------------------------------------------
     def webhook_url(self, path: str) -> str:
         """The URL the backend registered for ``path`` (``rooms-webhook``/``sync-webhook``).
