@@ -10,9 +10,11 @@ else". Every piece of text is redacted with the run's secrets and then HTML-esca
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..outcomes import ERROR, FAIL, PASS, STATUSES, Result
 from .evidence import (
@@ -25,7 +27,7 @@ from .evidence import (
 from .jsonreport import FORMAT
 
 if TYPE_CHECKING:
-    from ..exchange import Redactor
+    from ..exchange import Exchange, Redactor
     from ..runner import RunReport
 
 __all__ = ["to_html"]
@@ -277,6 +279,7 @@ class _Page:
             )
         if result.exchange is not None:
             parts.append(f"<h4>Exchange</h4><pre>{self._t(result.exchange.describe())}</pre>")
+            parts.append(self._token(result.exchange))
         if result.repro:
             commands = "\n\n".join(result.repro)  # one blank line between commands
             parts.append(f"<h4>Reproduce</h4><pre>{self._t(commands)}</pre>")
@@ -294,6 +297,21 @@ class _Page:
             meta += f", check {result.check}"
         parts.append(f'<p class="muted">{self._t(meta)}</p></article>')
         return "".join(parts)
+
+    def _token(self, exchange: Exchange) -> str:
+        """The access token of an answer, decoded beside the raw JWT (header and claims)."""
+        body = exchange.json
+        token = body.get("token") if isinstance(body, dict) else None
+        decoded = decode_jwt(token) if isinstance(token, str) else None
+        if decoded is None:
+            return ""
+        header, claims = (json.dumps(part, indent=2, ensure_ascii=False) for part in decoded)
+        return (
+            '<h4>Token</h4><div class="side">'
+            f"<div><h4>Raw</h4><pre>{self._t(token)}</pre></div>"
+            f"<div><h4>Decoded (not verified)</h4><pre>{self._t(header)}\n{self._t(claims)}"
+            "</pre></div></div>"
+        )
 
     def _more_exchanges(self, result: Result) -> str:
         others = [e for e in result.exchanges if e is not result.exchange]
@@ -319,6 +337,23 @@ def _kind(result: Result) -> str:
     if result.warning:
         return "warn"
     return result.status
+
+
+def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``(header, claims)`` of a JWT, read without verifying it (``None``: not a JWT)."""
+    pieces = token.split(".")
+    if len(pieces) != 3:
+        return None
+    decoded = []
+    for piece in pieces[:2]:
+        try:
+            value = json.loads(base64.urlsafe_b64decode(piece + "=" * (-len(piece) % 4)))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(value, dict):
+            return None
+        decoded.append(value)
+    return decoded[0], decoded[1]
 
 
 def _or_dash(text: str | None) -> str:

@@ -198,3 +198,22 @@ def test_reports_of_an_aborted_run(tmp_path: Any) -> None:
     out = io.StringIO()
     TerminalReporter(out, tty=False).finish(report)
     assert out.getvalue().strip().startswith("could not run: backend unreachable")
+
+
+def test_html_report_shows_a_failing_answers_token_decoded() -> None:
+    reg = Registry()
+
+    @reg.check("TOK-2")
+    def token_failure(ctx: Any) -> None:
+        exchange = ctx.call("create-stream", {"user_identity": "ada", "stream_name": "html-tok"})
+        ctx.fail("toy token failure", exchange=exchange)
+
+    run = embedded.start()
+    try:
+        report = runner.run(SuiteConfig(select_ids={"TOK-2"}), registry=reg, embedded=run)
+    finally:
+        run.close()
+    page = to_html(report)
+    assert "<h4>Token</h4>" in page and "Decoded (not verified)" in page
+    assert "&quot;identity&quot;: &quot;ada&quot;" in page and "&quot;cty&quot;" in page
+    assert ".&lt;signature&gt;" in page  # the raw JWT is shown, its signature redacted
