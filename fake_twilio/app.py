@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .config import FakeConfig
@@ -29,6 +29,7 @@ from .core.faults import (
     DroppedConnection,
 )
 from .core.http import SENT_PATH_KEY, STATE_KEY, addressed_path, path_sent
+from .core.params import check_utf8
 from .core.segments import SegmentConverter, path_as_sent, routing_path
 from .core.state import FakeState
 from .products import PRODUCTS
@@ -92,6 +93,7 @@ def create_app(config: FakeConfig | None = None, *, state: FakeState | None = No
     _register_control(app)
     app.before_request(_before)
     app.after_request(_after)
+    app.after_request(_allow_header)
     app.register_error_handler(TwilioError, _render_twilio_error)
     app.register_error_handler(DroppedConnection, _mark_dropped)
     app.register_error_handler(HTTPException, _render_http_error)
@@ -131,6 +133,22 @@ def _before() -> None:
     faults = state.extensions.get("faults")
     if faults is not None:
         faults.apply(g.product, request.method, path_sent(), g.account_sid)
+    _check_parameters_encoding()
+
+
+#: Methods whose parameters the product views read from the query string (others: the form).
+QUERY_METHODS = ("GET", "DELETE")
+
+
+def _check_parameters_encoding() -> None:
+    """Refuse parameters that are not UTF-8 once percent-decoded (``FriendlyName=%FF``) with
+    20001 before any view runs, so nothing is created. Only what the views read is checked:
+    the query string of a GET or DELETE, the form body of any other method. The raw body is
+    read (and cached) before the form is parsed, which then parses the cached copy."""
+    if request.method in QUERY_METHODS:
+        check_utf8(request.query_string)
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        check_utf8(request.get_data(cache=True, parse_form_data=False))
 
 
 def _state() -> FakeState:
@@ -155,6 +173,15 @@ def _after(response: Response) -> Response:
         status=response.status_code,
         error_code=getattr(g, "error_code", None),
     )
+    return response
+
+
+def _allow_header(response: Response) -> Response:
+    """Every 405 says which methods the resource takes (RFC 9110 §15.5.6), whether the router
+    refused the method or a fault rule answered 405."""
+    if response.status_code == 405 and "Allow" not in response.headers:
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        response.headers["Allow"] = ", ".join(sorted(adapter.allowed_methods()))
     return response
 
 

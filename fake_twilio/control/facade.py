@@ -22,7 +22,12 @@ from ..core.state import WEBHOOK_MODES, FakeState
 from ..tokens import verify_access_token
 from .clients import SimulatedClients
 
+#: The most ``advance`` moves the clock in one call (100 years); the OpenAPI document says so.
 MAX_ADVANCE_SECONDS = 100 * 365 * 24 * 3600
+#: The Unix timestamps ``freeze`` takes: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, the
+#: instants Twilio's four-digit-year format can write (also in the OpenAPI document).
+MIN_TIMESTAMP = -62135596800
+MAX_TIMESTAMP = 253402300799
 
 
 def invalid(name: str, detail: str) -> TwilioError:
@@ -39,6 +44,8 @@ def to_datetime(value: datetime | str | float | int | None, name: str = "at") ->
     if isinstance(value, bool):
         raise invalid(name, "must be an ISO-8601 date-time or a Unix timestamp")
     if isinstance(value, int | float):
+        if not MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:  # also NaN
+            raise invalid(name, f"{value!r} is out of range [{MIN_TIMESTAMP}, {MAX_TIMESTAMP}]")
         try:
             return datetime.fromtimestamp(value, UTC)
         except (OverflowError, OSError, ValueError):

@@ -1,7 +1,10 @@
 """Strict parsing of the control API's inputs: a JSON object body, or a query string.
 
 Like Twilio's own parameter handling, an unknown field is refused before anything happens,
-and every wrong value is a 400 with code 20001 whose message names the field.
+and every wrong value is a 400 with code 20001 whose message names the field. A field given
+as the empty string is never taken as absent: ``{"account": ""}`` is refused, not a reset of
+every account (absent means absent or JSON ``null``). Only free text (:data:`MAY_BE_EMPTY`)
+may be empty. A query string that is not UTF-8 once percent-decoded is refused too.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from flask import request
 
 from ..core.errors import TwilioError
 from ..core.jsontext import loads
+from ..core.params import utf8_problem
+
+#: String fields whose empty value means something (free text); every other must be non-empty.
+MAY_BE_EMPTY = frozenset({"friendly_name", "message"})
 
 
 def _error(message: str) -> TwilioError:
@@ -48,6 +55,9 @@ class Fields:
     @classmethod
     def args(cls, *allowed: str) -> Fields:
         """The request's query string."""
+        problem = utf8_problem(request.query_string)
+        if problem is not None:
+            raise _error(f"Invalid query string: {problem}")
         return cls(request.args, allowed, query=True)
 
     def has(self, name: str) -> bool:
@@ -58,22 +68,35 @@ class Fields:
 
     def str(self, name: str, *, required: bool = False) -> str | None:
         value = self._values.get(name)
-        if value is None or value == "":
+        if value is None:
             if required:
                 raise _error(f"Missing required field {name}")
             return None
         if not isinstance(value, str):
             raise _error(f"Invalid field {name}: must be a string")
+        if value == "" and name not in MAY_BE_EMPTY:
+            raise _error(f"Invalid field {name}: must not be empty")
         return value
 
     def int(self, name: str, *, required: bool = False, minimum: int | None = None) -> int | None:
         return self._numeric(name, int, (int,), "an integer", required=required, minimum=minimum)
 
     def number(
-        self, name: str, *, required: bool = False, minimum: float | None = None
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        minimum: float | None = None,
+        maximum: float | None = None,
     ) -> float | None:
         return self._numeric(
-            name, float, (int, float), "a number", required=required, minimum=minimum
+            name,
+            float,
+            (int, float),
+            "a number",
+            required=required,
+            minimum=minimum,
+            maximum=maximum,
         )
 
     def _numeric(
@@ -85,11 +108,12 @@ class Fields:
         *,
         required: bool,
         minimum: float | None,
+        maximum: float | None = None,
     ) -> Any:
         """The one rule for numbers: in a query string parsed from text with ``parse``, in JSON
         one of ``kinds`` (never a boolean); at least ``minimum`` when given."""
         value = self._values.get(name)
-        if value is None or value == "":
+        if value is None:
             if required:
                 raise _error(f"Missing required field {name}")
             return None
@@ -104,11 +128,13 @@ class Fields:
             raise _error(f"Invalid field {name}: must be a finite number")
         if minimum is not None and value < minimum:
             raise _error(f"Invalid field {name}: must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise _error(f"Invalid field {name}: must be at most {maximum}")
         return value
 
     def bool(self, name: str) -> bool | None:
         value = self._values.get(name)
-        if value is None or value == "":
+        if value is None:
             return None
         if self._query and isinstance(value, str):
             lowered = value.strip().lower()
@@ -141,8 +167,10 @@ class Fields:
     def datetime_like(self, name: str) -> Any:
         """A date-time given as an ISO-8601 string or a Unix timestamp (validated later)."""
         value = self._values.get(name)
-        if value is None or value == "":
+        if value is None:
             return None
+        if value == "":
+            raise _error(f"Invalid field {name}: must not be empty")
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise _error(f"Invalid field {name}: must be an ISO-8601 date-time or a timestamp")
         return value

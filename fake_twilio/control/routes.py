@@ -20,7 +20,7 @@ from ..core.http import current_state
 from ..core.state import WEBHOOK_MODES
 from ..core.webhook_rewrite import RewriteError, rules_from_json
 from .clients import SYNC_KINDS
-from .facade import FakeControl, to_datetime
+from .facade import MAX_ADVANCE_SECONDS, FakeControl, to_datetime
 from .inputs import Fields
 from .openapi import openapi_document
 
@@ -188,7 +188,7 @@ def clock_unfreeze() -> Any:
 @bp.post("/clock/advance")
 def clock_advance() -> Any:
     fields = Fields.body("seconds")
-    seconds = fields.number("seconds", required=True, minimum=0) or 0
+    seconds = fields.number("seconds", required=True, minimum=0, maximum=MAX_ADVANCE_SECONDS) or 0
     control = _control()
     control.advance(seconds)
     return jsonify(control.clock())
@@ -231,7 +231,7 @@ def add_fault() -> Any:
         account_sid=fields.str("account"),
         code=fields.int("code"),
         status=fields.int("status"),
-        message=fields.str("message"),
+        message=fields.str("message") or None,  # "" is free text: Twilio's own message
         latency_ms=fields.number("latency_ms", minimum=0),
         times=fields.int("times", minimum=1),
         after=fields.int("after", minimum=0) or 0,

@@ -10,18 +10,28 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-TWILIO_DATETIME = "%Y-%m-%dT%H:%M:%SZ"
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 def format_datetime(value: datetime | None) -> str | None:
-    """Twilio's wire format, ``YYYY-MM-DDTHH:MM:SSZ`` (the SDK parses exactly this)."""
+    """Twilio's wire format, ``YYYY-MM-DDTHH:MM:SSZ`` (the SDK parses exactly this).
+
+    The year always has four digits (``0772-06-20T13:41:35Z``, as RFC 3339 requires):
+    ``strftime("%Y")`` does not pad years before 1000 on every platform (glibc writes ``772``).
+    """
     if value is None:
         return None
-    return value.astimezone(UTC).strftime(TWILIO_DATETIME)
+    return format_date_and_time(value.astimezone(UTC)) + "Z"
+
+
+def format_date_and_time(value: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of ``value`` as it stands (no zone), the year zero-padded."""
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    )
 
 
 def parse_datetime(value: str) -> datetime:

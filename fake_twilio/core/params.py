@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from werkzeug.datastructures import MultiDict
 
@@ -21,6 +22,35 @@ from .jsontext import loads
 
 PAGING = frozenset({"PageSize", "Page", "PageToken"})
 MAX_JSON_BYTES = 16 * 1024
+
+
+def utf8_problem(encoded: bytes) -> str | None:
+    """What is wrong with a form body or query string (``a=1&b=%C3%BC``) whose percent-decoded
+    names or values are not valid UTF-8, or None when every one decodes.
+
+    Werkzeug keeps such a value as its percent-encoded text (``%FF``) and would let the fake
+    create a resource named ``%FF``; Twilio refuses the request instead. The answer names the
+    parameter when only its value is wrong."""
+    for pair in encoded.split(b"&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition(b"=")
+        try:
+            decoded_name = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return "a parameter name is not valid UTF-8"
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return f"the value of {decoded_name} is not valid UTF-8"
+    return None
+
+
+def check_utf8(encoded: bytes) -> None:
+    """Refuse (20001, 400) a form body or query string that is not UTF-8 once decoded."""
+    problem = utf8_problem(encoded)
+    if problem is not None:
+        raise TwilioError(20001, f"Invalid parameter encoding: {problem}", 400)
 
 
 class Params:

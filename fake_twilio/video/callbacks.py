@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ..core.clock import format_date_and_time
 from ..core.state import ProductContext
 from .resources import Participant, Room
 
@@ -24,7 +25,7 @@ PARTICIPANT_DISCONNECTED = "participant-disconnected"
 def format_timestamp(value: datetime) -> str:
     """``2026-01-01T00:05:00.000Z``: ISO 8601 UTC with milliseconds."""
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return f"{format_date_and_time(value)}.{value.microsecond // 1000:03d}Z"
 
 
 def room_event(

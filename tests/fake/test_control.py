@@ -317,3 +317,125 @@ def test_controls_are_stateless_views_of_one_fake(state: FakeState) -> None:
     FakeControl(state).add_fault(code=20429, product="video")
     assert len(FakeControl(state).faults()) == 1
     assert FakeControl(state_of(create_app())).faults() == []
+
+
+# -- empty strings are values, never "absent" ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("POST", "/_fake/reset", {"account": ""}),
+        ("POST", "/_fake/reset", {"product": ""}),
+        ("POST", "/_fake/reset", {"product": "", "account": ""}),
+        ("GET", "/_fake/state", {"account": ""}),
+        ("GET", "/_fake/state", {"product": ""}),
+        ("GET", "/_fake/requests", {"account": ""}),
+        ("GET", "/_fake/requests", {"product": ""}),
+        ("GET", "/_fake/webhooks", {"account": ""}),
+        ("GET", "/_fake/webhooks", {"source": ""}),
+        ("POST", "/_fake/faults", {"product": ""}),
+        ("POST", "/_fake/faults", {"account": ""}),
+        ("POST", "/_fake/faults", {"method": ""}),
+        ("POST", "/_fake/faults", {"path_glob": ""}),
+        ("POST", "/_fake/video/complete", {"room": "r", "account": ""}),
+        ("POST", "/_fake/video/disconnect", {"room": "r", "identity": "", "account": None}),
+        ("POST", "/_fake/player/connect", {"token": "t", "player_streamer_sid": ""}),
+        ("POST", "/_fake/sync/connect", {"token": "t", "service_sid": ""}),
+        (
+            "POST",
+            "/_fake/sync/disconnect",
+            {"service_sid": "IS1", "identity": "a", "endpoint_id": ""},
+        ),
+        ("POST", "/_fake/clock/freeze", {"at": ""}),
+        ("POST", "/_fake/tokens/verify", {"token": ""}),
+    ],
+)
+def test_an_empty_string_is_a_400_not_absent(
+    app: Flask, client: Client, method: str, path: str, payload: dict[str, Any]
+) -> None:
+    """``{"account": ""}`` must never widen a verb to every account (or product)."""
+    room = client.video.v1.rooms.create(unique_name="kept")
+    http = app.test_client()
+    if method == "GET":
+        response = http.get(path, query_string=payload)
+    else:
+        response = http.post(path, json=payload)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert set(response.json) == ERROR_KEYS and response.json["code"] == 20001
+    assert client.video.v1.rooms(room.sid).fetch().status == "in-progress"
+    assert FakeControl(state_of(app)).faults() == []
+
+
+def test_empty_free_text_is_still_accepted(app: Flask) -> None:
+    http = app.test_client()
+    assert http.post("/_fake/accounts", json={"friendly_name": ""}).status_code == 201
+    fault = http.post("/_fake/faults", json={"code": 20500, "message": ""})
+    assert fault.status_code == 201, fault.json
+
+
+# -- the OpenAPI document says what the implementation enforces -----------------------------------
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield path, method, operation
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def test_openapi_bodies_with_required_members_are_required() -> None:
+    document = openapi_document()
+    checked = 0
+    for path, method, operation in _operations(document):
+        body = operation.get("requestBody")
+        if body is None:
+            continue
+        schema = _resolve(document, body["content"]["application/json"]["schema"])
+        assert body["required"] is bool(schema.get("required")), (path, method)
+        checked += 1
+    assert checked > 10
+
+
+def test_openapi_strings_the_fake_refuses_empty_have_min_length() -> None:
+    document = openapi_document()
+    free_text = {"friendly_name", "message"}
+    for path, method, operation in _operations(document):
+        schemas_to_check = [
+            (parameter["name"], parameter["schema"])
+            for parameter in operation.get("parameters", [])
+        ]
+        body = operation.get("requestBody")
+        if body is not None:
+            schema = _resolve(document, body["content"]["application/json"]["schema"])
+            schemas_to_check += list(schema.get("properties", {}).items())
+        for name, schema in schemas_to_check:
+            types = schema.get("type")
+            if name in free_text or "enum" in schema or "pattern" in schema:
+                continue
+            if types == "string" or (isinstance(types, list) and "string" in types):
+                if name == "key":  # a Sync list index or map key: "" is a key like any other
+                    continue
+                assert schema.get("minLength", 0) >= 1, (path, method, name)
+
+
+def test_openapi_clock_limits_match_the_implementation(app: Flask) -> None:
+    paths = openapi_document()["paths"]
+    advance = paths["/_fake/clock/advance"]["post"]["requestBody"]["content"]["application/json"]
+    seconds = advance["schema"]["properties"]["seconds"]
+    freeze = paths["/_fake/clock/freeze"]["post"]["requestBody"]["content"]["application/json"]
+    at = freeze["schema"]["properties"]["at"]
+    http = app.test_client()
+    assert (
+        http.post("/_fake/clock/advance", json={"seconds": seconds["maximum"]}).status_code == 200
+    )
+    too_far = http.post("/_fake/clock/advance", json={"seconds": seconds["maximum"] + 1})
+    assert (too_far.status_code, too_far.json["code"]) == (400, 20001)
+    assert http.post("/_fake/clock/freeze", json={"at": at["maximum"]}).status_code == 200
+    assert http.post("/_fake/clock/freeze", json={"at": at["minimum"]}).status_code == 200
+    for beyond in (at["maximum"] + 1, at["minimum"] - 1, at["maximum"] + 0.5):
+        answer = http.post("/_fake/clock/freeze", json={"at": beyond})
+        assert (answer.status_code, answer.json["code"]) == (400, 20001), beyond
+    assert at["minLength"] == 1

@@ -268,7 +268,7 @@ def test_fetch_by_sid_and_name(client: Client) -> None:
 def test_completed_room_by_name_is_404_but_by_sid_is_found(client: Client, frozen: datetime):
     room = client.video.v1.rooms.create(unique_name="retro")
     updated = client.video.v1.rooms("retro").update(status="completed")
-    assert status_of(client) == 200
+    assert status_of(client) == 202  # Twilio's current spec (fake_twilio/video/routes.py)
     assert updated.status == "completed" and updated.duration == 0
     assert DATETIME_RE.match(body(client)["end_time"])
     error = rest_error(client.video.v1.rooms("retro").fetch)
@@ -394,7 +394,7 @@ def test_participants_through_rest(client: Client, state: FakeState, video: Vide
     assert [p.sid for p in by_identity] == [bob.sid]
 
     gone = client.video.v1.rooms("stage").participants("bob").update(status="disconnected")
-    assert status_of(client) == 200
+    assert status_of(client) == 202
     assert (gone.sid, gone.status, gone.duration) == (bob.sid, "disconnected", 0)
     assert [p.sid for p in client.video.v1.rooms("stage").participants.list()] == [alice.sid]
     left = client.video.v1.rooms("stage").participants.list(status="disconnected")

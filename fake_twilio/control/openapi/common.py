@@ -8,7 +8,10 @@ JSON = "application/json"
 SID = {"type": "string", "pattern": "^[A-Z]{2}[0-9a-f]{32}$"}
 ACCOUNT = {"type": "string", "pattern": "^AC[0-9a-f]{32}$", "description": "An account SID."}
 ANY_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
-STRING = {"type": "string"}
+#: A string field the control plane refuses when empty (every string but free text).
+STRING = {"type": "string", "minLength": 1}
+#: Free text, which may be empty (``friendly_name``, a fault's ``message``).
+TEXT = {"type": "string"}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -47,7 +50,9 @@ def op(
             for name, schema in query.items()
         ]
     if body is not None:
-        operation["requestBody"] = {"required": False, "content": {JSON: {"schema": body}}}
+        # a body with required members is required: an absent body is {} and misses them
+        required = bool(body.get("required"))
+        operation["requestBody"] = {"required": required, "content": {JSON: {"schema": body}}}
     responses: dict[str, Any] = {}
     if ok is None:
         responses[status] = {"description": "Done (no content)."}
@@ -59,5 +64,9 @@ def op(
     return operation
 
 
-TOKEN = {"type": "string", "description": "An access token (JWT) as AccessToken.to_jwt() makes."}
+TOKEN = {
+    "type": "string",
+    "minLength": 1,
+    "description": "An access token (JWT) as AccessToken.to_jwt() makes.",
+}
 TOKEN_ERRORS = ("400", "401", "404")

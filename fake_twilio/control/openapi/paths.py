@@ -6,7 +6,20 @@ from typing import Any
 
 from ...core.state import WEBHOOK_MODES
 from ..clients import SYNC_KINDS
-from .common import ACCOUNT, ANY_OBJECT, SID, STRING, TOKEN, TOKEN_ERRORS, nullable, obj, op, ref
+from ..facade import MAX_ADVANCE_SECONDS, MAX_TIMESTAMP, MIN_TIMESTAMP
+from .common import (
+    ACCOUNT,
+    ANY_OBJECT,
+    SID,
+    STRING,
+    TEXT,
+    TOKEN,
+    TOKEN_ERRORS,
+    nullable,
+    obj,
+    op,
+    ref,
+)
 
 
 def all_paths() -> dict[str, Any]:
@@ -20,7 +33,7 @@ def all_paths() -> dict[str, Any]:
                 obj(
                     {
                         "status": {"const": "ok"},
-                        "products": {"type": "array", "items": {"type": "string"}},
+                        "products": {"type": "array", "items": STRING},
                     },
                     ("status", "products"),
                 ),
@@ -45,7 +58,7 @@ def all_paths() -> dict[str, Any]:
                 "A Video client connects to a room with its token (VideoGrant).",
                 ANY_OBJECT,
                 body=obj(
-                    {"token": TOKEN, "room": {"type": "string"}, "account": ACCOUNT},
+                    {"token": TOKEN, "room": STRING, "account": ACCOUNT},
                     ("token", "room"),
                 ),
                 errors=TOKEN_ERRORS,
@@ -68,7 +81,7 @@ def all_paths() -> dict[str, Any]:
             "post": op(
                 "Twilio ends a room (as a timeout would).",
                 ANY_OBJECT,
-                body=obj({"room": {"type": "string"}, "account": ACCOUNT}, ("room",)),
+                body=obj({"room": STRING, "account": ACCOUNT}, ("room",)),
                 errors=("400", "404"),
                 tag="clients",
             )
@@ -112,8 +125,8 @@ def all_paths() -> dict[str, Any]:
                 body=obj(
                     {
                         "service_sid": SID,
-                        "identity": {"type": "string"},
-                        "endpoint_id": {"type": "string"},
+                        "identity": STRING,
+                        "endpoint_id": STRING,
                         "account": ACCOUNT,
                     },
                     ("service_sid", "identity"),
@@ -130,7 +143,7 @@ def all_paths() -> dict[str, Any]:
                     {
                         "token": TOKEN,
                         "kind": kind,
-                        "name": {"type": "string"},
+                        "name": STRING,
                         "key": key,
                         "service_sid": SID,
                         "account": ACCOUNT,
@@ -149,7 +162,7 @@ def all_paths() -> dict[str, Any]:
                     {
                         "token": TOKEN,
                         "kind": kind,
-                        "name": {"type": "string"},
+                        "name": STRING,
                         "data": ANY_OBJECT,
                         "key": key,
                         "service_sid": SID,
@@ -166,7 +179,7 @@ def all_paths() -> dict[str, Any]:
                 "A Conversations client opens a conversation (50432 when not a participant).",
                 ANY_OBJECT,
                 body=obj(
-                    {"token": TOKEN, "conversation": {"type": "string"}, "account": ACCOUNT},
+                    {"token": TOKEN, "conversation": STRING, "account": ACCOUNT},
                     ("token", "conversation"),
                 ),
                 errors=TOKEN_ERRORS,
@@ -178,7 +191,18 @@ def all_paths() -> dict[str, Any]:
             "post": op(
                 "Freeze the clock (at an ISO-8601 time or Unix timestamp; default now).",
                 clock_ok,
-                body=obj({"at": {"type": ["string", "number"]}}),
+                body=obj(
+                    {
+                        "at": {
+                            "type": ["string", "number"],
+                            "minLength": 1,
+                            "minimum": MIN_TIMESTAMP,
+                            "maximum": MAX_TIMESTAMP,
+                            "description": "An ISO-8601 date-time, or a Unix timestamp from "
+                            "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.",
+                        }
+                    }
+                ),
                 tag="clock",
             )
         },
@@ -189,7 +213,17 @@ def all_paths() -> dict[str, Any]:
             "post": op(
                 "Move the clock forward; due deadlines run and fire their webhooks.",
                 clock_ok,
-                body=obj({"seconds": {"type": "number", "minimum": 0}}, ("seconds",)),
+                body=obj(
+                    {
+                        "seconds": {
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": MAX_ADVANCE_SECONDS,
+                            "description": "At most 100 years in one call.",
+                        }
+                    },
+                    ("seconds",),
+                ),
                 tag="clock",
             )
         },
@@ -209,9 +243,7 @@ def all_paths() -> dict[str, Any]:
             "delete": op("Remove every fault rule.", None, status="204", tag="faults"),
         },
         "/_fake/faults/{fault_id}": {
-            "parameters": [
-                {"name": "fault_id", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": [{"name": "fault_id", "in": "path", "required": True, "schema": STRING}],
             "get": op("One fault rule.", ref("Fault"), errors=("404",), tag="faults"),
             "delete": op(
                 "Remove one fault rule.", None, status="204", errors=("404",), tag="faults"
@@ -229,10 +261,10 @@ def all_paths() -> dict[str, Any]:
                 ),
                 query={
                     "since": {"type": "integer", "minimum": 0},
-                    "account": {"type": "string"},
-                    "product": {"type": "string"},
-                    "method": {"type": "string"},
-                    "path_contains": {"type": "string"},
+                    "account": STRING,
+                    "product": STRING,
+                    "method": STRING,
+                    "path_contains": STRING,
                     "writes_only": {"type": "boolean"},
                     "status": {"type": "integer"},
                 },
@@ -253,8 +285,8 @@ def all_paths() -> dict[str, Any]:
                 obj({"webhooks": {"type": "array", "items": ref("Delivery")}}, ("webhooks",)),
                 query={
                     "since": {"type": "integer", "minimum": 0},
-                    "account": {"type": "string"},
-                    "source": {"type": "string"},
+                    "account": STRING,
+                    "source": STRING,
                 },
                 tag="webhooks",
             ),
@@ -304,12 +336,12 @@ def all_paths() -> dict[str, Any]:
                 obj(
                     {
                         "reset": {"const": True},
-                        "product": nullable({"type": "string"}),
-                        "account_sid": nullable({"type": "string"}),
+                        "product": nullable(STRING),
+                        "account_sid": nullable(STRING),
                     },
                     ("reset",),
                 ),
-                body=obj({"product": {"type": "string"}, "account": ACCOUNT}),
+                body=obj({"product": STRING, "account": ACCOUNT}),
                 tag="state",
             )
         },
@@ -317,7 +349,7 @@ def all_paths() -> dict[str, Any]:
             "get": op(
                 "Every resource as JSON: {account_sid: {product: {...}}}.",
                 ANY_OBJECT,
-                query={"product": {"type": "string"}, "account": {"type": "string"}},
+                query={"product": STRING, "account": STRING},
                 tag="state",
             )
         },
@@ -330,7 +362,7 @@ def all_paths() -> dict[str, Any]:
             "post": op(
                 "Create an account with an API key; returns its credentials.",
                 ref("Credentials"),
-                body=obj({"friendly_name": {"type": "string"}}),
+                body=obj({"friendly_name": TEXT}),
                 status="201",
                 tag="state",
             ),

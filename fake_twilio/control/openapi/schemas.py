@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.faults import ACTIONS
-from .common import ACCOUNT, ANY_OBJECT, SID, nullable, obj
+from .common import ACCOUNT, ANY_OBJECT, SID, STRING, TEXT, nullable, obj
 
 
 def component_schemas() -> dict[str, Any]:
@@ -30,17 +30,17 @@ def component_schemas() -> dict[str, Any]:
         "FaultInput": obj(
             {
                 "action": {"type": "string", "enum": list(ACTIONS), "default": "error"},
-                "product": {"type": "string"},
-                "method": {"type": "string", "examples": ["POST"]},
+                "product": STRING,
+                "method": {**STRING, "examples": ["POST"]},
                 "path": {
-                    "type": "string",
+                    **STRING,
                     "description": "Regex matching the whole product-relative path (/v1/...).",
                 },
-                "path_glob": {"type": "string", "examples": ["/v1/Rooms/*"]},
+                "path_glob": {**STRING, "examples": ["/v1/Rooms/*"]},
                 "account": ACCOUNT,
                 "code": {"type": "integer", "description": "Twilio error code (error action)."},
                 "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                "message": {"type": "string"},
+                "message": TEXT,
                 "latency_ms": {"type": "number", "minimum": 0},
                 "times": {"type": "integer", "minimum": 1, "description": "Fire at most N times."},
                 "after": {"type": "integer", "minimum": 0, "description": "Skip N matches."},
