@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -82,25 +87,257 @@ def test_outcomes_map_to_pytest(pytester: pytest.Pytester) -> None:
     assert "known failure (baseline): toy known failure" in out
 
 
-def test_an_unreachable_backend_fails_every_item(pytester: pytest.Pytester) -> None:
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _assert_could_not_run(result: Any, reason: str) -> None:
+    """The session stopped before any item, with exactly one usage error."""
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.assert_outcomes()
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("ERROR: live-conformance could not run: "), errors
+    assert reason in errors[0], errors
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_an_unreachable_backend_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
     result = pytester.runpytest(
+        "--live-backend", url, "--live-passcode", "x", "--live-select", "AUTH-1,AUTH-2"
+    )
+    _assert_could_not_run(result, f"backend unreachable at {url}")
+    # the CLI's advice, in the plugin's option names
+    assert "--live-wait" in result.stderr.str() and " --wait" not in result.stderr.str()
+    result.stdout.fnmatch_lines(["collected 2 items", "*no tests ran*"])
+
+
+@contextlib.contextmanager
+def _served_backend() -> Iterator[tuple[str, str]]:
+    """A reference backend over HTTP on 127.0.0.1: ``(url, passcode)``."""
+    from werkzeug.serving import make_server
+
+    from fake_twilio.server import FakeServer
+    from reference_backend import create_app
+    from reference_backend.settings import Settings, generate_passcode
+
+    with FakeServer() as fake:
+        holder: dict[str, Any] = {}
+        server = make_server(
+            "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
+        )
+        url = f"http://127.0.0.1:{server.port}"
+        settings = Settings(
+            **fake.credentials.as_dict(),
+            public_url=url,
+            twilio_url=fake.url,
+            passcode=generate_passcode(),
+        )
+        holder["app"] = create_app(settings)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        thread.daemon = True
+        thread.start()
+        try:
+            yield url, settings.passcode
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+
+
+@pytest.mark.server
+def test_a_refused_passcode_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    with _served_backend() as (url, passcode):
+        wrong = "0" * len(passcode) if passcode != "0" * len(passcode) else "1" * len(passcode)
+        result = pytester.runpytest(
+            "--live-backend", url, "--live-passcode", wrong, "--live-select", "AUTH-1,AUTH-2"
+        )
+    _assert_could_not_run(result, "the passcode was refused by the backend")
+    assert wrong not in result.stderr.str()
+
+
+def test_backend_only_options_need_a_backend_url(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(
+        "--live-backend", "embedded", "--live-passcode", "x", "--live-wait", "5"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: live-conformance: --live-passcode and --live-wait need the backend URL "
+            "(--live-backend URL)*"
+        ]
+    )
+
+
+def test_skip_reasons_name_the_plugin_options(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import conformance.registry as registry
+        from conformance.context import NEEDS_EXPIRED, NEEDS_TWILIO
+
+        toy = registry.Registry()
+        toy.add("AUTH-1", lambda ctx: ctx.skip(NEEDS_TWILIO))
+        toy.add("AUTH-2", lambda ctx: ctx.skip(NEEDS_EXPIRED))
+        registry.load_default = lambda module="conformance.checks": toy
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "--live-backend", "embedded", "--live-select", "AUTH-1,AUTH-2", "-rs"
+    )
+    result.assert_outcomes(skipped=2)
+    out = result.stdout.str()
+    assert "run with --live-twilio URL" in out
+    assert "run with --live-expired-url URL --live-expired-passcode P" in out
+    assert not re.search(r"(?<![\w-])--(twilio|expired-url|expired-passcode)\b", out), out
+
+
+@pytest.mark.server
+def test_a_capability_declared_absent_skips_with_the_plugin_option(
+    pytester: pytest.Pytester,
+) -> None:
+    # against a backend by URL: the embedded one declares its own capabilities
+    with _served_backend() as (url, passcode):
+        result = pytester.runpytest(
+            "--live-backend",
+            url,
+            "--live-passcode",
+            passcode,
+            "--live-select",
+            "TOK-7",
+            "--live-no-capability",
+            "chat",
+            "-rs",
+        )
+    result.assert_outcomes(skipped=1)
+    out = result.stdout.str()
+    assert "capability chat not declared/detected (declared with --live-no-capability)" in out
+
+
+#: Prints the SuiteConfig the plugin built (collect-only: no backend is contacted).
+SHOW_CONFIG = """
+from conformance.pytest_plugin import _SUITE_KEY
+
+def pytest_collection_finish(session):
+    suite = session.config.stash[_SUITE_KEY]
+    for name in SHOWN:
+        print(f"config {name}={getattr(suite, name)!r}")
+"""
+
+
+def test_options_map_to_the_suite_config(pytester: pytest.Pytester) -> None:
+    shown = (
+        "seed",
+        "select_levels",
+        "absent_capabilities",
+        "api_key_secret",
+        "wait_seconds",
+        "request_timeout",
+        "consistency_timeout",
+        "passcode",
+    )
+    pytester.makeconftest(f"SHOWN = {shown!r}\n" + SHOW_CONFIG)
+    result = pytester.runpytest_subprocess(
         "--live-backend",
         "http://127.0.0.1:1",
         "--live-passcode",
-        "x",
+        "p",
+        "--live-seed",
+        "7",
+        "--live-level",
+        "should",
+        "--live-no-capability",
+        "chat",
+        "--live-api-key-secret",
+        "s3cret",
+        "--live-wait",
+        "2.5",
+        "--live-timeout",
+        "3",
+        "--live-consistency-timeout",
+        "4",
         "--live-select",
-        "AUTH-1",
-        "--live-select",
-        "AUTH-2",
+        "AUTH",
+        "--collect-only",
+        "-q",
+        "-s",
     )
-    result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["*live-conformance could not run: backend unreachable at*"])
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+    result.stdout.fnmatch_lines_random(
+        [
+            "config seed=7",
+            "config select_levels={'SHOULD'}",
+            "config absent_capabilities={'chat'}",
+            "config api_key_secret='s3cret'",
+            "config wait_seconds=2.5",
+            "config request_timeout=3.0",
+            "config consistency_timeout=4.0",
+            "config passcode='p'",
+        ]
+    )
+    should = [r.id for r in all_requirements() if r.group == "AUTH" and r.level == "SHOULD"]
+    listed = [line for line in result.stdout.lines if line.startswith("live-conformance::")]
+    assert sorted(listed) == sorted(f"live-conformance::{i}" for i in should)
 
 
-def test_bad_options_are_usage_errors(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--live-backend", "embedded", "--live-capability", "teleport")
+def test_the_seed_is_in_the_header(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(
+        "--live-backend", "embedded", "--live-seed", "1234", "--live-select", "AUTH-2"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["live-conformance: backend embedded, seed 1234*"])
+    fresh = pytester.runpytest("--live-backend", "embedded", "--live-select", "AUTH-2")
+    fresh.stdout.re_match_lines([r"live-conformance: backend embedded, seed \d+"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--live-seed", "x"], "--live-seed: 'x'"),
+        (["--live-timeout", "soon"], "--live-timeout: 'soon'"),
+        (["--live-level", "NEVER"], "level: 'NEVER' is not one of"),
+        (["--live-property", "--live-no-property"], "--live-property and --live-no-property"),
+        (["--live-capability", "teleport"], "unknown capability 'teleport'"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    result = pytester.runpytest("--live-backend", "embedded", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown capability 'teleport'*"])
+    (line,) = [line for line in result.stderr.lines if line.strip()]
+    assert line.startswith("ERROR: live-conformance: ") and message in line, line
+
+
+def test_the_collected_count_is_the_number_of_items(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(
+        "--live-backend", "embedded", "--live-select", "AUTH-2", "--live-select", "resp"
+    )
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["collected 3 items"])
+    assert "collected 0 items" not in result.stdout.str()
+
+
+def test_only_the_live_items_are_collected(pytester: pytest.Pytester) -> None:
+    """The project's own tests (testpaths, path arguments) are not collected."""
+    pytester.makeini("[pytest]\ntestpaths = tests\n")
+    tests = pytester.mkdir("tests")
+    (tests / "test_project.py").write_text(
+        "import does_not_exist\n\n\ndef test_of_the_project():\n    assert False\n"
+    )
+    result = pytester.runpytest("--live-backend", "embedded", "--live-select", "AUTH-2")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["collected 1 item", "*1 passed*"])
+    assert "test_project" not in result.stdout.str() and "error" not in result.stdout.str()
+    explicit = pytester.runpytest(
+        "--live-backend", "embedded", "--live-select", "AUTH-2", "tests/test_project.py"
+    )
+    explicit.assert_outcomes(passed=1)
+    # without --live-backend the project's tests are collected as usual
+    plain = pytester.runpytest()
+    assert plain.ret == pytest.ExitCode.INTERRUPTED  # its import error
 
 
 @pytest.mark.slow

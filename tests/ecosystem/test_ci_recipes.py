@@ -6,7 +6,10 @@
 - every ``fake-twilio serve``, ``reference-backend serve`` and ``live-conformance run`` command
   in them (and the Dockerfile's CMDs) only uses options the real command's ``--help`` lists;
 - the composite action's bash script, run with a stub ``live-conformance``, builds the right
-  command line, writes its outputs and passes the suite's exit code on.
+  command line, writes its outputs and a Markdown table of the results to the step summary
+  (scripts/step_summary.py) and passes the suite's exit code on;
+- the harness is installed from a git URL (placeholder owner/repo) or, by the action, from
+  its own checkout: it is not published on PyPI.
 
 The Dockerfile itself is not built: no Docker engine runs in this project's CI.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import runpy
 import shlex
 import shutil
 import subprocess
@@ -31,6 +35,9 @@ WORKFLOW = ROOT / "examples" / "github-actions" / "conformance.yml"
 GITLAB = ROOT / "examples" / "gitlab-ci.yml"
 ACTION = ROOT / "action.yml"
 DOCKERFILE = ROOT / "Dockerfile"
+STEP_SUMMARY = ROOT / "scripts" / "step_summary.py"
+#: The placeholder install of the harness in the recipes (it is not on PyPI).
+GIT_HARNESS = "git+https://github.com/<owner>/<repo>@<ref>"
 
 # command -> (python -m module, subcommand)
 COMMANDS = {
@@ -130,6 +137,41 @@ def test_github_workflow_commands_use_existing_options() -> None:
     assert set(uses_action[0]["with"]) <= action_inputs
 
 
+def test_recipes_install_the_harness_from_git() -> None:
+    """Not from PyPI (the package is not published there): from a marked placeholder URL."""
+    workflow, pipeline = _load(WORKFLOW), _load(GITLAB)
+    for where, variables, text in (
+        (WORKFLOW, workflow["env"], WORKFLOW.read_text()),
+        (GITLAB, pipeline["variables"], GITLAB.read_text()),
+    ):
+        assert variables["HARNESS"] == GIT_HARNESS, where
+        assert "PLACEHOLDER" in text and "not published on PyPI" in text, where
+        assert "live-video-conformance\n" not in text, where
+    installs = [s for s in _scripts_of_workflow(workflow) if "pip install" in s]
+    installs += [
+        line
+        for job in pipeline.values()
+        if isinstance(job, dict)
+        for line in job.get("script", [])
+        if "pip install" in line
+    ]
+    assert installs and all('pip install "$HARNESS"' in s for s in installs), installs
+    # git is needed by pip for a git+https requirement: no slim image without it
+    images = [job["image"] for job in pipeline.values() if isinstance(job, dict) and "image" in job]
+    assert images and not [image for image in images if image.endswith("-slim")], images
+    (step,) = [s for s in workflow["jobs"]["node-backend"]["steps"] if s.get("id") == "conformance"]
+    assert step["uses"] == "<owner>/<repo>@<ref>"
+
+
+def test_action_installs_from_its_own_checkout() -> None:
+    action = _load(ACTION)
+    (step,) = [s for s in action["runs"]["steps"] if s.get("name") == "Install the harness"]
+    assert step["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    assert '"${HARNESS:-$ACTION_PATH}"' in step["run"]
+    assert action["inputs"]["harness"]["default"] == ""
+    assert (ROOT / "pyproject.toml").is_file()  # what pip installs from the checkout
+
+
 # -- the composite action ---------------------------------------------------------------------
 def test_action_shape() -> None:
     action = _load(ACTION)
@@ -155,16 +197,59 @@ def _action_script(action: dict[str, Any]) -> str:
 
 
 STUB = """#!/usr/bin/env bash
-# A stand-in for live-conformance: records its arguments, writes the reports it is asked for.
+# A stand-in for live-conformance: records its arguments, writes the reports it is asked for
+# (the JSON one from $STUB_REPORT when set).
 printf '%s\\n' "$@" > "$STUB_ARGS"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --report-json|--junit|--html) echo stub > "$2"; shift ;;
+    --report-json)
+      if [ -n "${STUB_REPORT:-}" ]; then cp "$STUB_REPORT" "$2"; else echo stub > "$2"; fi
+      shift ;;
+    --junit|--html) echo stub > "$2"; shift ;;
   esac
   shift
 done
 exit "${STUB_EXIT:-0}"
 """
+
+#: A JSON report (format "2") of a run with a MUST failure, a blocked check and a pass.
+REPORT: dict[str, Any] = {
+    "summary": {
+        "format": "2",
+        "exit_code": 1,
+        "conforming": False,
+        "embedded": False,
+        "backend_url": "http://127.0.0.1:3000",
+        "seed": 7,
+        "counts": {"pass": 1, "fail": 1, "blocked": 1, "skip": 0, "error": 0, "total": 3},
+    },
+    "results": [
+        {
+            "id": "RESP-1",
+            "title": "Answers parse",
+            "level": "MUST",
+            "status": "fail",
+            "label": "FAIL",
+            "summary": "verify-passcode's 200 answer | does not match\nthe schema",
+        },
+        {
+            "id": "AUTH-2",
+            "title": "Right passcode",
+            "level": "MUST",
+            "status": "blocked",
+            "label": "BLOCKED",
+            "summary": "blocked: the schema; see RESP-1",
+        },
+        {
+            "id": "AUTH-1",
+            "title": "Wrong passcode",
+            "level": "MUST",
+            "status": "pass",
+            "label": "PASS",
+            "summary": "ok",
+        },
+    ],
+}
 
 
 def _run_action(tmp_path: Path, inputs: dict[str, str], exit_code: int) -> dict[str, Any]:
@@ -192,6 +277,7 @@ def _run_action(tmp_path: Path, inputs: dict[str, str], exit_code: int) -> dict[
         "EXTRA_ARGS": "",
         "WAIT": "60",
         "REPORTS": str(tmp_path / "reports"),
+        "ACTION_PATH": str(ROOT),
         **inputs,
     }
     # How GitHub runs `shell: bash` steps.
@@ -261,7 +347,8 @@ def test_action_script_builds_the_command_and_sets_outputs(tmp_path: Path) -> No
         "exit-code": "0",
     }
     assert (reports / "conformance.xml").exists()
-    assert "conformance.html" in ran["summary"]
+    # the stub's JSON report is not JSON: the summary says so in one line, the step passes
+    assert ran["summary"].startswith("Live Interactive Video conformance: no report at")
     # Every option the action passes exists.
     _check_options("action.yml", "live-conformance " + shlex.join(ran["args"]))
 
@@ -273,6 +360,63 @@ def test_action_script_fails_with_the_suite_but_sets_outputs(tmp_path: Path) -> 
     assert ran["outputs"]["junit"].endswith("/conformance.xml")
     # No backend URL: the embedded reference backend, so no positional argument and no --wait.
     assert ran["args"][:2] == ["run", "--report-json"] and "--wait" not in ran["args"]
+
+
+def test_action_writes_a_results_table_to_the_step_summary(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(REPORT))
+    ran = _run_action(tmp_path, {"STUB_REPORT": str(report)}, exit_code=1)
+    assert ran["code"] == 1 and ran["outputs"]["exit-code"] == "1"
+    lines = ran["summary"].splitlines()
+    assert "**does not conform**" in ran["summary"]
+    header = lines.index("| pass | fail | blocked | skip | error | total |")
+    assert lines[header + 2] == "| 1 | 1 | 1 | 0 | 0 | 3 |"
+    rows = [line for line in lines if line.startswith("| RESP-1") or line.startswith("| AUTH-")]
+    assert rows == [
+        "| RESP-1 Answers parse | MUST | FAIL | verify-passcode's 200 answer \\| does not match "
+        "the schema |",
+        "| AUTH-2 Right passcode | MUST | BLOCKED | blocked: the schema; see RESP-1 |",
+    ]
+    assert "conformance.html" in ran["summary"]
+
+
+def test_step_summary_follows_the_json_report(tmp_path: Path) -> None:
+    """The script's statuses and format are the suite's (it cannot import the suite: it runs
+    with whatever python the step has)."""
+    from conformance.outcomes import STATUSES
+    from conformance.reports.jsonreport import FORMAT
+
+    text = STEP_SUMMARY.read_text()
+    assert f'format "{FORMAT}"' in text
+    assert runpy.run_path(str(STEP_SUMMARY))["STATUSES"] == STATUSES
+    assert "import conformance" not in text and "from conformance" not in text
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--select",
+            "AUTH-1,AUTH-2",
+            "--report-json",
+            str(tmp_path / "r.json"),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = subprocess.run(
+        [sys.executable, str(STEP_SUMMARY), str(tmp_path / "r.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0 and shown.stderr == ""
+    assert "**conforms**" in shown.stdout and "| 2 | 0 | 0 | 0 | 0 | 2 |" in shown.stdout
+    assert "| Requirement |" not in shown.stdout  # nothing failed
 
 
 # -- GitLab CI ---------------------------------------------------------------------------------
