@@ -58,8 +58,14 @@ class Harness:
         if config.backend_url is None and self.embedded is None:
             from .embedded import start as start_embedded
 
+            absent = config.absent_capabilities
             try:
-                self.embedded = start_embedded()
+                # the capabilities declared absent are switched off in the embedded backend
+                self.embedded = start_embedded(
+                    chat_enabled="chat" not in absent,
+                    form_body="form-body" not in absent,
+                    get_query="get-query" not in absent,
+                )
             except Exception as exc:
                 raise HarnessError(
                     f"could not start the embedded reference backend: {type(exc).__name__}: {exc}"

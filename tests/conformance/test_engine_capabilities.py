@@ -107,3 +107,25 @@ def test_a_probe_that_cannot_reach_the_backend_means_absent() -> None:
     report = resolve(SuiteConfig(), backend)
     assert report.resolved == set()
     assert report.details["form-body"]["evidence"].startswith("probe failed: BackendNoAnswer")
+
+
+def test_capabilities_declared_absent_are_switched_off_in_the_embedded_backend() -> None:
+    """--no-capability chat with the embedded run: its backend runs without chat, so the
+    chat checks skip and TOK-6 (no chat grant without chat) is judged and passes."""
+    from conformance.config import SuiteConfig
+    from conformance.runner import run
+
+    report = run(
+        SuiteConfig(
+            absent_capabilities={"chat", "get-query"},
+            select_ids={"TOK-6", "TOK-7", "IN-10"},
+            seed=3,
+        )
+    )
+    assert {r.id: r.status for r in report.results} == {
+        "IN-10": "skip",
+        "TOK-6": "pass",
+        "TOK-7": "skip",
+    }, report.reason
+    details = report.capabilities.details if report.capabilities else {}
+    assert details["chat"]["source"] == "declared absent"
