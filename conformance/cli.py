@@ -11,14 +11,23 @@ Subcommands:
 * ``openapi``: print the protocol's OpenAPI document.
 * ``walkthrough [--format text|markdown|json] [--output FILE] [--no-color]``: play one stream
   against the embedded reference backend and tell it step by step (docs/WALKTHROUGH.md).
+* ``baseline REPORT.json``: print a baseline (known-failures file, :mod:`.baseline`) listing
+  the requirements that failed in a JSON report written by ``run --report-json``.
+* ``--version``: print ``live-conformance <version>``.
 
 Every ``run`` option can also be given as an environment variable ``LIVE_CONFORMANCE_<NAME>``
 (e.g. ``LIVE_CONFORMANCE_PASSCODE``, ``LIVE_CONFORMANCE_CONSISTENCY_TIMEOUT``; lists
 comma-separated) and in a TOML file named by ``--config`` (keys as the long options without
 dashes, e.g. ``passcode = "..."``, ``capability = ["chat"]``, at the top level or under
 ``[tool.live-conformance]``). Flags win over the environment, which wins over the file, which
-wins over the defaults. Usage errors print one line and exit 2, never a traceback; so does a
-report path that cannot be written, found before the first request.
+wins over the defaults. A ``LIVE_CONFORMANCE_*`` variable that names no setting is a usage
+error. Usage errors print one line and exit 2, never a traceback; so does a report path that
+cannot be written, found before the first request.
+
+Output of ``run``: ``-q`` prints one line per failing requirement and the exit line; ``-v``
+a line per result, full tracebacks and the warnings in detail; ``-vv`` also every exchange of
+each failing check. Colour: ``--color``/``--no-color``, else ``NO_COLOR`` (off), else
+``FORCE_COLOR`` (on unless ``0``), else on when standard output is a terminal.
 """
 
 from __future__ import annotations
@@ -29,18 +38,31 @@ import os
 import sys
 import tempfile
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .cli_options import OPTIONS, UsageError, build_config
+from .cli_options import ENV_PREFIX, ENV_VARIABLES, OPTIONS, TypedFlag, UsageError, build_config
 from .requirements import LEVELS, all_requirements
 from .requirements import get as get_requirement
 from .requirements import groups as requirement_groups
 
-__all__ = ["EXIT_CODES", "OPTIONS", "UsageError", "build_config", "main"]
+__all__ = ["EXIT_CODES", "OPTIONS", "UsageError", "build_config", "main", "version"]
 
 PROG = "live-conformance"
+DISTRIBUTION = "live-video-conformance"
+
+
+def version() -> str:
+    """The installed version of the distribution (``unknown`` when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown"
+
 
 #: The exit codes of ``run``, as ``run --help`` prints them (README.md has the same table).
 EXIT_CODES = """\
@@ -55,6 +77,31 @@ exit codes:
   130  interrupted (Ctrl-C)
 """
 
+#: ``run --help``: output, colour, and where settings come from.
+RUN_EPILOG = f"""\
+output:
+  -q    one line per failing requirement, then the exit line
+  -v    a line per result (also off a terminal), full tracebacks, warnings in detail,
+        the embedded servers' logs
+  -vv   as -v, plus every exchange (request and answer) of each failing check
+  colour: --color / --no-color, else NO_COLOR set (off), else FORCE_COLOR set and
+  not "0" (on, even off a terminal), else on when standard output is a terminal
+
+stopping:
+  -x is --maxfail 1; a MUST requirement that fails (or whose check breaks) counts,
+  baselined failures and SHOULD/MAY warnings do not
+
+settings:
+  every option above (but --color/--no-color, -q and -v) can be set by an environment
+  variable {ENV_PREFIX}<OPTION> (the long option upper-cased, dashes as underscores;
+  lists comma-separated, flags true/false) or in the TOML file named by --config or
+  {ENV_PREFIX}CONFIG (keys as the long options without dashes, at the top level or
+  under [tool.live-conformance]); flags win over the environment, which wins over the
+  file. Any other {ENV_PREFIX}* variable is an error. The variables:
+{textwrap.fill(", ".join(ENV_VARIABLES), 88, initial_indent="  ", subsequent_indent="  ")}
+
+{EXIT_CODES}"""
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line (exit 2)."""
@@ -68,35 +115,41 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Conformance suite for the Live Interactive Video backend protocol.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     run = commands.add_parser(
         "run",
         help="run the suite against a backend (embedded reference backend without a URL)",
         description="Run the conformance suite. Without BACKEND_URL the reference backend\n"
         "and a fake Twilio run in-process.",
-        epilog=EXIT_CODES,
+        epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS,
     )
     run.add_argument("backend_url", nargs="?", metavar="BACKEND_URL", help="the backend's base URL")
     for option in OPTIONS:
-        if option.kind == "flag":
-            run.add_argument(*option.flags, dest=option.name, action="store_true", help=option.help)
-        elif option.kind == "list":
-            run.add_argument(
-                *option.flags,
-                dest=option.name,
-                action="append",
-                metavar=option.metavar,
-                help=option.help,
-            )
-        else:
-            run.add_argument(
-                *option.flags, dest=option.name, metavar=option.metavar, help=option.help
-            )
+        run.add_argument(
+            *option.flags,
+            dest=option.name,
+            action=TypedFlag,
+            kind=option.kind,
+            metavar=None if option.kind == "flag" else option.metavar,
+            help=option.help,
+        )
     run.add_argument("--config", dest="config", metavar="FILE", help="a TOML file of settings")
-    run.add_argument("-q", "--quiet", dest="quiet", action="count", help="less output")
-    run.add_argument("-v", "--verbose", dest="verbose", action="count", help="more output")
+    run.add_argument(
+        "-q", "--quiet", dest="quiet", action="count", help="one line per failing requirement"
+    )
+    run.add_argument(
+        "-v", "--verbose", dest="verbose", action="count", help="more output (-vv: even more)"
+    )
+    colour = run.add_mutually_exclusive_group()
+    colour.add_argument(
+        "--color", dest="color", action="store_const", const=True, help="colour the output"
+    )
+    colour.add_argument(
+        "--no-color", dest="color", action="store_const", const=False, help="no colour"
+    )
 
     listing = commands.add_parser("requirements", help="list the protocol's requirements")
     listing.add_argument("--group", action="append", help="only this group (repeatable)")
@@ -114,6 +167,15 @@ def _parser() -> argparse.ArgumentParser:
     walkthrough.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     walkthrough.add_argument("--output", metavar="FILE", help="write to FILE, not stdout")
     walkthrough.add_argument("--no-color", action="store_true", help="no colour (or NO_COLOR)")
+
+    baseline = commands.add_parser(
+        "baseline",
+        help="print a baseline of the requirements that failed in a JSON report",
+        description="Print a known-failures file (for run --baseline) listing the "
+        "requirements whose status is 'fail' in REPORT (written by run --report-json), "
+        "one per line as 'ID  # summary'.",
+    )
+    baseline.add_argument("report", metavar="REPORT.json", help="a report of run --report-json")
     return parser
 
 
@@ -130,7 +192,8 @@ def _run(namespace: argparse.Namespace, registry: Any = None) -> int:
 
     if config.embedded and config.verbosity <= 0:
         _quiet_embedded_logs()
-    reporter = TerminalReporter(verbosity=config.verbosity)
+    color = _color(getattr(namespace, "color", None), os.environ)
+    reporter = TerminalReporter(verbosity=config.verbosity, color=color)
     report = run(config, registry=registry, on_start=reporter.start, on_result=reporter.result)
     if report.aborted:
         print(f"{PROG}: {report.reason}", file=sys.stderr)
@@ -144,6 +207,20 @@ def _run(namespace: argparse.Namespace, registry: Any = None) -> int:
     if written and config.verbosity >= 0 and not report.aborted:
         print(f"reports: {', '.join(written)}")
     return report.exit_code
+
+
+def _color(flag: bool | None, environ: Mapping[str, str]) -> bool | None:
+    """Whether to colour ``run``'s output: ``--color``/``--no-color``, else ``NO_COLOR`` (set
+    and not empty: off), else ``FORCE_COLOR`` (set and not ``0``: on), else ``None`` (the
+    reporter decides: on a terminal unless ``TERM=dumb``)."""
+    if flag is not None:
+        return flag
+    if environ.get("NO_COLOR"):
+        return False
+    force = environ.get("FORCE_COLOR")
+    if force is not None and force != "0":
+        return True
+    return None
 
 
 def _unwritable(path: str) -> str | None:
@@ -267,12 +344,41 @@ def _walkthrough(namespace: argparse.Namespace) -> int:
     return tell(namespace.format, namespace.output, no_color=namespace.no_color)
 
 
+def _baseline(namespace: argparse.Namespace) -> int:
+    from .baseline import known_failures_text
+
+    path = namespace.report
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"no such report {path!r}") from None
+    except IsADirectoryError:
+        raise UsageError(f"the report {path!r} is a directory") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the report {path!r}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"the report {path!r} is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise UsageError(
+            f"the report {path!r} is not JSON (write one with {PROG} run --report-json FILE)"
+        ) from None
+    try:
+        output = known_failures_text(data, source=path)
+    except ValueError as exc:
+        raise UsageError(f"the report {path!r}: {exc}") from None
+    sys.stdout.write(output)
+    return 0
+
+
 _COMMANDS = {
     "run": _run,
     "requirements": _requirements,
     "explain": _explain,
     "openapi": _openapi,
     "walkthrough": _walkthrough,
+    "baseline": _baseline,
 }
 
 
@@ -298,6 +404,8 @@ def main(argv: Sequence[str] | None = None, *, registry: Any = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else 0
 
 
 def _entry() -> NoReturn:

@@ -35,7 +35,11 @@ class SuiteConfig:
     * ``capabilities``: capabilities declared present (``None``: none declared);
       ``absent_capabilities``: declared absent; ``auto_detect``: probe the undeclared ones.
     * ``select_ids`` / ``select_groups`` / ``select_levels``: run only these (empty: all);
-      ``exclude_groups``: never run these groups (``--no-property``: ``{"PROP"}``).
+      ``exclude_groups``: never run these groups (``--no-property``: ``{"PROP"}``);
+      ``deselect_ids``: never run these requirement IDs (``--deselect``; wins over a selection).
+    * ``max_failures``: stop the run once this many MUST requirements failed (failed or
+      broken, not baselined; SHOULD/MAY warnings do not count); ``None``: run to the end.
+      ``-x``/``--exitfirst`` is 1, ``--maxfail N`` is N.
     * ``expired_url`` / ``expired_passcode``: a twin deployment whose passcode has expired
       (for AUTH-3); ``api_key_secret``: verify token signatures with it.
     * ``public_base_url``: the URL Twilio calls the backend at, when it differs from
@@ -50,7 +54,7 @@ class SuiteConfig:
     * ``max_examples`` / ``stateful_steps`` / ``property_deadline``: budgets of each property
       check (PROP-1, PROP-2): examples, steps per stateful example, and seconds the whole
       property may explore (``None``: 30 s; a failure found is always shrunk and reported).
-    * ``verbosity``: -1 quiet, 0 normal, 1 verbose.
+    * ``verbosity``: -1 quiet, 0 normal, 1 verbose (``-v``), 2 very verbose (``-vv``).
     """
 
     backend_url: str | None = None
@@ -63,6 +67,8 @@ class SuiteConfig:
     select_groups: set[str] = field(default_factory=set)
     select_levels: set[str] = field(default_factory=set)
     exclude_groups: set[str] = field(default_factory=set)
+    deselect_ids: set[str] = field(default_factory=set)
+    max_failures: int | None = None
     expired_url: str | None = None
     expired_passcode: str | None = None
     api_key_secret: str | None = None
@@ -132,6 +138,9 @@ class SuiteConfig:
         for requirement_id in sorted(self.select_ids):
             if requirement_id not in known_ids:
                 found.append(f"select: unknown requirement ID {requirement_id!r}")
+        for requirement_id in sorted(self.deselect_ids):
+            if requirement_id not in known_ids:
+                found.append(f"deselect: unknown requirement ID {requirement_id!r}")
         for group in sorted(self.select_groups | self.exclude_groups):
             if group not in groups():
                 found.append(f"select: unknown group {group!r} (groups: {', '.join(groups())})")
@@ -157,6 +166,11 @@ class SuiteConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 found.append(f"{name.replace('_', '-')}: {value!r} must be a positive integer")
+        limit = self.max_failures
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            found.append(f"max-failures: {limit!r} must be a positive whole number")
         deadline = self.property_deadline
         if deadline is not None and (not _is_seconds(deadline) or deadline <= 0):
             found.append(f"property-deadline: {deadline!r} must be a number of seconds above 0")

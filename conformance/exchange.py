@@ -27,11 +27,45 @@ _BODY_LIMIT = 4000
 VALUE_LIMIT = 3000
 _JWT_RE = re.compile(r"\b(eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{8,})")
 _SECRET_HEADERS = {"authorization"}
+#: Secrets shorter than this are redacted only where they stand as a whole value.
+SHORT_SECRET = 8
+
+
+def _standing_alone(secret: str) -> re.Pattern[str]:
+    """Where a short secret stands as a whole value: quoted (not as a JSON key), as a query
+    or form value, as a URL's password, or as the credential of an Authorization scheme.
+    The group ``before`` is what precedes it (kept)."""
+    s = re.escape(secret)
+    return re.compile(
+        rf"(?P<before>[\"'])(?={s}[\"'])(?:{s})(?![\"']\s*:)"  # "3092", '3092' (not a key)
+        rf"|(?P<before2>(?:^|[?&;])[^=&#\s\"'/?]*=){s}(?=$|[&#;\s\"'])"  # ?a=3092&, a=3092
+        rf"|(?P<before3>://[^/@\s:]*:){s}(?=@)"  # http://user:3092@host
+        rf"|(?P<before4>\b(?i:Bearer|Basic|Token)\s+){s}(?![A-Za-z0-9])",  # Bearer 3092
+        re.MULTILINE,
+    )
+
+
+def _kept(match: re.Match[str]) -> str:
+    """What precedes a short secret :func:`_standing_alone` matched."""
+    return "".join(match.group(name) or "" for name in ("before", "before2", "before3", "before4"))
 
 
 # -- redaction --------------------------------------------------------------------------------
 class Redactor:
     """Replaces secrets in text: ``{"<passcode>": "12345678901234", ...}``.
+
+    Where a secret is replaced depends on its length (:data:`SHORT_SECRET` = 8):
+
+    * a secret of 8 characters or more is replaced wherever it occurs, even inside other
+      text (tokens, signatures and Basic credentials embed it); copies cut short by one to
+      three characters are described (``<first 13 characters of passcode>``);
+    * a shorter one (a passcode ``3092``, ``1``) would match inside ports, addresses and
+      counts, so it is replaced only where it stands as a whole value: the whole text (a
+      header value, an expected or actual value), the credential of ``Bearer``/``Basic``/
+      ``Token``, a quoted string (a JSON string value, ``'3092'`` in a message; not a JSON
+      key), a query or form value (``?passcode=3092&``, ``passcode=3092`` in a form body)
+      and the password of a URL (``http://user:3092@host``). ``http://127.0.0.1:3092/x``
+      stays as it is.
 
     Longer secrets are replaced first. JWT signatures become ``<signature>``. An
     ``Authorization`` value that is a near-miss of the passcode (a prefix of it, or the
@@ -42,6 +76,11 @@ class Redactor:
     def __init__(self, secrets: Mapping[str, str | None] | None = None) -> None:
         pairs = [(label, value) for label, value in (secrets or {}).items() if value]
         self._pairs = sorted(pairs, key=lambda pair: len(pair[1]), reverse=True)
+        self._short = [
+            (label, _standing_alone(secret))
+            for label, secret in self._pairs
+            if len(secret) < SHORT_SECRET
+        ]
 
     def with_secrets(self, secrets: Mapping[str, str | None]) -> Redactor:
         merged = {label: value for label, value in self._pairs}
@@ -67,25 +106,39 @@ class Redactor:
                 text = repr(value)
         if len(text) > VALUE_LIMIT:
             text = text[:VALUE_LIMIT] + f"... ({len(text) - VALUE_LIMIT} more characters)"
-        return self.text(text)
+        return self._text(text, whole=isinstance(value, str))
 
     def text(self, value: str) -> str:
+        """``value`` with its secrets replaced by their labels (see the class docstring)."""
+        return self._text(value, whole=True)
+
+    def _text(self, value: str, *, whole: bool) -> str:
+        """``whole``: ``value`` is a value of its own (not the JSON of a number, say), so a
+        secret equal to all of it is replaced whatever its length."""
+        stripped = value.strip()
+        for label, secret in self._pairs:  # the whole value (a header, a query value...)
+            if whole and stripped == secret:
+                return value.replace(secret, label)
         for label, secret in self._pairs:
-            if secret in value:
+            if len(secret) >= SHORT_SECRET and secret in value:
                 value = value.replace(secret, label)
         for label, secret in self._pairs:  # truncated copies (e.g. echoed near-misses)
-            if len(secret) >= 8:
+            if len(secret) >= SHORT_SECRET:
                 for cut in (1, 2, 3):
                     prefix = secret[:-cut]
                     if prefix in value:
                         name = label.strip("<>")
                         value = value.replace(prefix, f"<first {len(prefix)} characters of {name}>")
+        for label, pattern in self._short:
+            value = pattern.sub(lambda m, label=label: _kept(m) + label, value)
         return _JWT_RE.sub(lambda m: f"{m.group(1)}.<signature>", value)
 
     def authorization(self, value: str) -> str:
         """An Authorization header value as reports may show it."""
+        if any(value.strip() == secret for _, secret in self._pairs):
+            return self.text(value)
         for label, secret in self._pairs:
-            if secret in value:
+            if len(secret) >= SHORT_SECRET and secret in value:
                 return self.text(value)
             if len(secret) >= 4:
                 stripped = value.strip()

@@ -98,6 +98,8 @@ class RunReport:
     versions: dict[str, str] = field(default_factory=dict)
     #: Why the run stopped before its end (the backend went away, Ctrl-C), else ``None``.
     stopped: str | None = None
+    #: Set when ``--maxfail`` ended the run early (the exit code is still the results').
+    maxfail_stop: str | None = None
 
     @property
     def duration_s(self) -> float:
@@ -174,6 +176,7 @@ def select(config: SuiteConfig, requirements: Iterable[Requirement]) -> list[Req
         )
         by_level = not config.select_levels or requirement.level in config.select_levels
         excluded = requirement.group in config.exclude_groups
+        excluded = excluded or requirement.id in config.deselect_ids
         if by_name and by_level and not excluded:
             chosen.append(requirement)
     return chosen
@@ -412,6 +415,8 @@ def _run(
     report.results.sort(key=lambda r: r.requirement.index)
     if report.stopped is None:
         report.exit_code, report.reason = exit_status(report.results)
+        if report.maxfail_stop:
+            report.reason += f"; {report.maxfail_stop}"
 
 
 def _execute_plan(
@@ -434,6 +439,15 @@ def _execute_plan(
         for position, check in enumerate(order):
             if _run_one(report, config, harness, check, scope, liveness, causes, on_result):
                 done.append(check.id)
+                failed = sum(1 for r in report.results if r.counts_against)
+                if config.max_failures is not None and failed >= config.max_failures:
+                    why = (
+                        f"stopped after {failed} MUST failure(s) (--maxfail {config.max_failures})"
+                    )
+                    _stop(report, order[position + 1 :], why, on_result)
+                    report.stopped = None  # the exit code is the results', as pytest -x
+                    report.maxfail_stop = why
+                    break
                 continue
             first = liveness.streak_started or check.id
             ran = done[: done.index(first)] if first in done else done

@@ -6,6 +6,8 @@ Commands:
   [--auth-token T] [--api-key-sid SK..] [--api-key-secret S] [--webhook-mode sync|async]
   [--log-requests] [--rewrite-webhooks PUBLIC=LOCAL ...]``: serve until SIGINT/SIGTERM, exit 0.
 - ``fake-twilio credentials [credential flags]``: print the credentials as JSON.
+- ``fake-twilio --version``: print ``fake-twilio <version>``. Without a command the usage is
+  printed on stderr, exit 2.
 
 Every flag falls back to an environment variable (``FAKE_TWILIO_HOST``, ``FAKE_TWILIO_PORT``,
 ``FAKE_TWILIO_READY_FILE``, ``FAKE_TWILIO_ACCOUNT_SID``, ``FAKE_TWILIO_AUTH_TOKEN``,
@@ -29,6 +31,7 @@ from .core.accounts import ENV_OVERRIDES, Credentials
 from .core.webhook_rewrite import RewriteError, rules_from_settings
 
 PROG = "fake-twilio"
+DISTRIBUTION = "live-video-conformance"
 USAGE_ERROR = 2
 WEBHOOK_MODES = ("sync", "async")
 
@@ -42,6 +45,17 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+
+def version() -> str:
+    """The installed version of the distribution (``unknown`` when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _port(value: str) -> int:
@@ -63,8 +77,8 @@ def _add_credential_flags(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="A stateful fake of Twilio for tests.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.required = True
 
     serve = commands.add_parser("serve", help="serve the fake over HTTP until SIGINT/SIGTERM")
     serve.add_argument("--host", help="address to bind (env FAKE_TWILIO_HOST; 127.0.0.1)")
@@ -143,8 +157,12 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run the CLI; return the exit code (0 success, 2 usage or configuration error)."""
     env = os.environ if environ is None else environ
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return USAGE_ERROR
         if args.command == "credentials":
             print(json.dumps(credentials_from(args, env).as_dict(), indent=2))
             return 0
@@ -155,4 +173,4 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return USAGE_ERROR
 
 
-__all__ = ["build_parser", "credentials_from", "main"]
+__all__ = ["build_parser", "credentials_from", "main", "version"]

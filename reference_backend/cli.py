@@ -14,7 +14,9 @@ Where Twilio is, in order of precedence:
 The command prints the backend's URL, the passcode and its expiry and where Twilio is, writes
 the same as JSON to ``--ready-file`` (atomically) once both servers listen, and serves until
 SIGINT/SIGTERM, then stops both cleanly and exits 0. Bad flags or configuration: one line on
-stderr, exit 2.
+stderr, exit 2. So is a ``--twilio URL`` where nothing answers: before listening, the command
+sends one ``GET URL/_fake/health`` (3 s timeout); any HTTP answer will do, none is an error
+(start ``fake-twilio serve`` first). ``--version`` prints ``reference-backend <version>``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from .settings import Settings, SettingsError
 __all__ = ["main"]
 
 PROG = "reference-backend"
+DISTRIBUTION = "live-video-conformance"
+#: Seconds the start-up probe of ``--twilio URL`` waits for an answer.
+PROBE_TIMEOUT = 3.0
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -49,6 +54,17 @@ class _Parser(argparse.ArgumentParser):
 
 class _UsageError(Exception):
     """A configuration or startup problem reported as one line, exit 2."""
+
+
+def version() -> str:
+    """The installed version of the distribution (``unknown`` when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _port(text: str) -> int:
@@ -65,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG, description="Reference backend of the Live Interactive Video protocol."
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser("serve", help="serve the backend over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
@@ -145,6 +162,10 @@ def serve(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO | No
     )
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     target = _twilio_target(args, environ)
+    if "twilio_url" in target:
+        _probe_twilio(
+            target["twilio_url"], "--twilio" if args.twilio else "LIVE_BACKEND_TWILIO_URL"
+        )
     late = _LateApp()
     server, port, run = _bind(args.server, args.host, args.port, late)
     backend_url = f"http://{url_host(args.host)}:{port}"
@@ -182,6 +203,32 @@ def serve(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO | No
                 os.unlink(args.ready_file)
     print(f"{PROG} stopped", file=out, flush=True)
     return 0
+
+
+def _probe_twilio(url: str, given_as: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """Refuse to start (:class:`_UsageError`) when nothing answers at the fake Twilio ``url``
+    (``given_as``: the flag or variable it came from): one ``GET url/_fake/health``; any HTTP
+    status counts as an answer."""
+    import httpx
+
+    probe = url.rstrip("/") + "/_fake/health"
+    try:
+        httpx.get(probe, timeout=timeout)
+    except httpx.InvalidURL:
+        raise _UsageError(f"{given_as}: {url!r} is not a URL") from None
+    except httpx.UnsupportedProtocol:
+        raise _UsageError(f"{given_as}: {url!r} is not an http(s) URL") from None
+    except httpx.TimeoutException:
+        raise _UsageError(
+            f"nothing answers at the fake Twilio {url} (GET {probe} timed out after "
+            f"{timeout:g} s); start it first (fake-twilio serve) or fix {given_as}"
+        ) from None
+    except httpx.HTTPError as exc:
+        reason = _one_line(exc)
+        raise _UsageError(
+            f"nothing answers at the fake Twilio {url} ({reason}); start it first "
+            f"(fake-twilio serve) or fix {given_as}"
+        ) from None
 
 
 def _start_fake(port: int) -> Any:

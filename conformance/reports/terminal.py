@@ -9,7 +9,10 @@ what happened); elsewhere (CI logs) one character per result (see
 (:func:`failure_text`, which the pytest plugin uses too), after the root causes that
 blocked other checks (each with the failure that owns it), the warnings, the baseline's known
 failures and fixed entries, the skips by reason, a table by group and the final
-``exit N: reason`` line. Quiet (``verbosity=-1``) prints only the details and the exit line.
+``exit N: reason`` line. Quiet (``verbosity=-1``) prints one line per failure and harness
+error (``FAIL AUTH-1 (MUST): summary``) and the exit line; verbose (1) a line per result even off
+a terminal, full tracebacks and the warnings and known failures in detail; very verbose (2) also
+every exchange each failing check made (:func:`failure_text` with ``exchanges=True``).
 """
 
 from __future__ import annotations
@@ -46,12 +49,15 @@ _STYLES = {
 
 
 # -- one result in detail (also the pytest plugin's failure text) ----------------------------------
-def failure_text(result: Result, *, traceback_lines: int | None = None) -> str:
+def failure_text(
+    result: Result, *, traceback_lines: int | None = None, exchanges: bool = False
+) -> str:
     """A failed or broken result as readable text: what the requirement says, what went
     wrong, expected/actual, the exchange that shows it and the curl lines that reproduce it.
 
     Everything shown is already redacted (by the runner and the exchange). ``traceback_lines``
     shortens a harness error's traceback to its last lines (``None``: all of it).
+    ``exchanges``: also every exchange the check made, in order (``-vv``).
     """
     lines = [f"{_tag(result)} {result.id} ({result.level}) {result.title}"]
     lines += _wrapped("requirement: ", result.requirement.text)
@@ -73,6 +79,11 @@ def failure_text(result: Result, *, traceback_lines: int | None = None) -> str:
     if result.exchange is not None:
         lines.append("  exchange:")
         lines += _indented(result.exchange.describe(), 4)
+    if exchanges and result.exchanges:
+        lines.append(f"  every exchange of the check ({len(result.exchanges)}):")
+        for number, exchange in enumerate(result.exchanges, start=1):
+            lines.append(f"    #{number}")
+            lines += _indented(exchange.describe(), 6)
     if result.repro:
         lines.append("  reproduce:")
         lines += ["    " + line for line in result.repro]
@@ -118,9 +129,11 @@ class TerminalReporter:
     """Writes a run's progress and outcome to ``stream`` (default: standard output).
 
     ``tty``: one line per result (default: whether ``stream`` is a terminal). ``color``: ANSI
-    colours (default: on a terminal unless ``NO_COLOR`` is set or ``TERM=dumb``).
-    ``verbosity``: -1 quiet, 0 normal, 1 verbose (a line per result even off a terminal, full
-    tracebacks, warnings in detail).
+    colours (default: on a terminal unless ``NO_COLOR`` is set and not empty, or ``TERM=dumb``;
+    the CLI passes ``--color``/``--no-color``, ``NO_COLOR`` and ``FORCE_COLOR`` in here).
+    ``verbosity``: -1 quiet (one line per failure, and the exit line), 0 normal, 1 verbose (a
+    line per result even off a terminal, full tracebacks, warnings in detail), 2 very verbose
+    (also every exchange of each failing check).
     """
 
     def __init__(
@@ -135,7 +148,7 @@ class TerminalReporter:
         self.tty = _isatty(self.stream) if tty is None else tty
         if color is None:
             color = (
-                self.tty and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"
+                self.tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM", "") != "dumb"
             )
         self.color = color
         self.verbosity = verbosity
@@ -196,14 +209,23 @@ class TerminalReporter:
             return
         if report.stopped is not None:
             self._write(self._paint(f"stopped: {report.reason}", "error") + "\n")
-        self._causes(report)
         parts = sections(report.results)
+        if self.verbosity < 0:
+            for result in [*parts.failures, *parts.errors]:
+                self._write(self._paint_tag(self._failure_line(result)) + "\n")
+            self._write(
+                self._paint(f"exit {report.exit_code}: {report.reason}", _exit_style(report))
+            )
+            self._write("\n")
+            return
+        self._causes(report)
         detailed = [*parts.failures, *parts.errors]
         if self.verbosity > 0:
             detailed += [*parts.known, *parts.warnings]
         keep = None if self.verbosity > 0 else _TRACEBACK_LINES
         for result in detailed:
-            self._write("\n" + self._paint_tag(failure_text(result, traceback_lines=keep)) + "\n")
+            text = failure_text(result, traceback_lines=keep, exchanges=self.verbosity > 1)
+            self._write("\n" + self._paint_tag(text) + "\n")
         if parts.warnings and self.verbosity <= 0:
             self._write("\nWarnings (SHOULD/MAY requirements not met):\n")
             for result in parts.warnings:
@@ -230,6 +252,11 @@ class TerminalReporter:
         self._write("\n")
 
     # -- pieces ------------------------------------------------------------------------------
+    def _failure_line(self, result: Result) -> str:
+        """A failure or harness error in one line (quiet output)."""
+        text = " ".join((result.summary or result.title).split())
+        return f"{_tag(result)} {result.id} ({result.level}): {text}"
+
     def _line(self, result: Result) -> str:
         counter = ""
         if self._planned:

@@ -90,7 +90,8 @@ def test_usage_errors_are_one_line_exit_two() -> None:
     assert_usage_error(live("run", "--capability", "teleport"), "unknown capability 'teleport'")
     assert_usage_error(live("run", "--select", "NOPE-1"), "unknown requirement ID 'NOPE-1'")
     assert_usage_error(
-        live("run", env={"LIVE_CONFORMANCE_WAIT": "-1"}), "wait: -1.0 must be a number"
+        live("run", env={"LIVE_CONFORMANCE_WAIT": "-1"}),
+        "LIVE_CONFORMANCE_WAIT: -1.0 must be a number",
     )
     assert_usage_error(live("requirements", "--group", "XYZ"), "unknown group 'XYZ'")
     assert live().returncode == 2
@@ -195,7 +196,7 @@ def test_tool_table_of_pyproject_and_bad_files(tmp_path: Any) -> None:
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
-        (["--timeout", "nan"], "request-timeout: nan must be"),
+        (["--timeout", "nan"], "--timeout: nan must be"),
         (["--consistency-timeout", "inf"], "consistency-timeout: inf must be"),
         (["--wait", "nan"], "wait: nan must be"),  # a NaN deadline would wait forever
         (["--property-deadline", "inf"], "property-deadline: inf must be"),

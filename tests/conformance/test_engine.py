@@ -601,3 +601,25 @@ def test_twilio_view_reads_resources_with_awkward_names(name: str) -> None:
         assert view.document(service.sid, f"user-{name}") == {"n": name}
     finally:
         view.close()
+
+
+def test_maxfail_stops_after_that_many_must_failures() -> None:
+    from conformance.config import SuiteConfig
+    from conformance.outcomes import NOT_RUN
+    from conformance.registry import Registry
+    from conformance.runner import run as run_suite
+
+    registry = Registry()
+    registry.add("AUTH-1", lambda ctx: ctx.fail("first"))
+    registry.add("AUTH-4", lambda ctx: ctx.fail("a SHOULD failure does not count"))
+    registry.add("AUTH-5", lambda ctx: ctx.fail("second"))
+    registry.add("AUTH-6", lambda ctx: None)
+    config = SuiteConfig(select_ids={"AUTH-1", "AUTH-4", "AUTH-5", "AUTH-6"}, max_failures=2)
+    report = run_suite(config, registry=registry)
+    statuses = {r.id: r.status for r in report.results}
+    assert statuses == {"AUTH-1": "fail", "AUTH-4": "fail", "AUTH-5": "fail", "AUTH-6": "skip"}
+    assert report.result("AUTH-6").summary == (
+        f"{NOT_RUN}stopped after 2 MUST failure(s) (--maxfail 2)"
+    )
+    assert report.exit_code == 1
+    assert report.reason.endswith("; stopped after 2 MUST failure(s) (--maxfail 2)")

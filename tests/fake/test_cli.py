@@ -188,7 +188,6 @@ def assert_usage_error(result: subprocess.CompletedProcess[str], fragment: str) 
     ("args", "env", "fragment"),
     [
         (["serve", "--bogus"], {}, "unrecognized arguments: --bogus"),
-        ([], {}, "required"),
         (["serve", "--port", "abc"], {}, "invalid port"),
         (["serve", "--port", "70000"], {}, "out of range"),
         (["serve", "--account-sid", "ACnot-a-sid"], {}, "account SID"),
