@@ -164,8 +164,14 @@ def backend_of(app: Flask) -> Backend:
     return backend
 
 
+def client_methods(settings: Settings) -> tuple[str, ...]:
+    """The methods a client endpoint accepts: POST, plus GET with the get-query capability
+    (also the ``Allow`` header of its 405 answers)."""
+    return ("POST", "GET") if settings.get_query else ("POST",)
+
+
 def _register_routes(app: Flask, settings: Settings) -> None:
-    methods = ["POST", "GET"] if settings.get_query else ["POST"]
+    methods = list(client_methods(settings))
     for name, handler in CLIENT_ENDPOINTS.items():
         app.add_url_rule(
             f"/{name}",
@@ -187,9 +193,9 @@ def _current() -> Backend:
 
 def _client_view(name: str, handler: Handler) -> Callable[[], Response]:
     def view() -> Response:
-        if request.method == "HEAD":  # Flask adds HEAD to GET routes; it must not act
-            raise method_not_allowed("HEAD")
         backend = _current()
+        if request.method == "HEAD":  # Flask adds HEAD to GET routes; it must not act
+            raise method_not_allowed("HEAD", client_methods(backend.settings))
         backend.guard.check(request.headers.get("Authorization"), request.remote_addr or "")
         params = read_params(request, name, form_body=backend.settings.form_body)
         response = jsonify(handler(backend.streams, params))
@@ -223,7 +229,7 @@ def _render_http_error(error: HTTPException) -> Response:
     if status == 404:
         return render(not_found_route())
     if status == 405:
-        return render(method_not_allowed(request.method))
+        return render(method_not_allowed(request.method, _allowed_methods(error)))
     if status == 413:
         return render(
             ProtocolError(
@@ -233,6 +239,14 @@ def _render_http_error(error: HTTPException) -> Response:
     if status >= 500:
         return _render_unexpected(error)
     return render(ProtocolError(status, "invalid request", error.description or "Bad request."))
+
+
+def _allowed_methods(error: HTTPException) -> tuple[str, ...]:
+    """The methods the requested route accepts, for the ``Allow`` header of a 405."""
+    if request.path.removeprefix("/") in CLIENT_ENDPOINTS:  # HEAD is routed but refused
+        return client_methods(_current().settings)
+    valid = getattr(error, "valid_methods", None) or ()
+    return tuple(sorted(valid))
 
 
 def _render_unexpected(error: Exception) -> Response:

@@ -8,7 +8,7 @@ the machine-readable twin of docs/PROTOCOL.md, so they are written once for the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from flask import Response, jsonify
@@ -116,8 +116,16 @@ def not_found_route() -> ProtocolError:
     return ProtocolError(404, "not found", "This backend has no endpoint at that path.")
 
 
-def method_not_allowed(method: str) -> ProtocolError:
-    return ProtocolError(405, "method not allowed", f"This endpoint does not accept {method}.")
+def method_not_allowed(method: str, allowed: Iterable[str]) -> ProtocolError:
+    """The 405 for ``method``, with the ``Allow`` header RFC 9110 section 15.5.6 requires:
+    ``allowed`` are the methods the route does accept (e.g. ``POST``, plus ``GET`` with the
+    get-query capability)."""
+    return ProtocolError(
+        405,
+        "method not allowed",
+        f"This endpoint does not accept {method}.",
+        headers={"Allow": ", ".join(allowed)},
+    )
 
 
 INTERNAL_ERROR = ProtocolError(500, "internal error", "An unexpected error occurred.")

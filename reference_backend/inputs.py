@@ -9,6 +9,9 @@ Three ways in (docs/PROTOCOL.md 2.1 and 2.4):
 Form and query values are strings; for the parameters the request schema declares boolean
 (``hand_raised``), exactly ``"true"`` and ``"false"`` become JSON booleans and anything else
 stays a string (and so is ``invalid``). A parameter given more than once is ``invalid``.
+They are percent-decoded as UTF-8 here, not by Werkzeug (which keeps an undecodable ``%FF``
+as the literal text ``"%FF"``): a value that is not UTF-8 is ``invalid <param>``, a key that
+is not UTF-8 ``invalid request body`` (:func:`_decode_pairs`).
 
 The decoded parameters are then checked with the endpoint's request schema, in the
 catalogue's order (:func:`schemas.catalog.input_error`): ``invalid request body``, then per
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Request
 
@@ -41,15 +45,47 @@ def _boolean_params(endpoint: str) -> frozenset[str]:
     return frozenset(name for name, schema in properties.items() if schema.get("type") == "boolean")
 
 
-def _from_strings(endpoint: str, pairs: Any) -> dict[str, Any]:
-    """A form or query ``MultiDict`` as parameters.
+def _decode_pairs(raw: bytes) -> list[tuple[str, str]] | None:
+    """The ``key=value`` pairs of a form body or query string, percent-decoded as UTF-8
+    (``+`` is a space; a piece without ``=`` has the value ``""``).
+
+    Not Werkzeug's parser: it keeps undecodable input as its literal ``%XX`` text, so
+    ``user_identity=%FF`` would become the identity ``"%FF"``. Here a value that is not UTF-8
+    once percent-decoded keeps its undecodable bytes as lone surrogates (``surrogateescape``),
+    which the parameter schemas refuse: ``invalid <param>`` (docs/PROTOCOL.md 2.2, step 4), in
+    the parameters' order, like a ``"\\udXXX"`` escape in JSON. A key that is not UTF-8 names
+    no parameter: the whole input is ``None`` (``invalid request body``, as for a JSON body that
+    is not UTF-8).
+    """
+    pairs: list[tuple[str, str]] = []
+    for piece in raw.split(b"&"):
+        if not piece:
+            continue
+        key, _, value = piece.replace(b"+", b" ").partition(b"=")
+        try:
+            name = unquote_to_bytes(key).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        pairs.append((name, unquote_to_bytes(value).decode("utf-8", "surrogateescape")))
+    return pairs
+
+
+def _from_strings(endpoint: str, raw: bytes) -> Any:
+    """A form body or query string as parameters (``...``: not decodable, see
+    :func:`_decode_pairs`).
 
     A repeated key becomes the list of its values, which no parameter schema accepts, so it is
     answered ``invalid <param>`` (and ignored if the endpoint does not define it).
     """
+    pairs = _decode_pairs(raw)
+    if pairs is None:
+        return ...
+    grouped: dict[str, list[str]] = {}
+    for key, text in pairs:
+        grouped.setdefault(key, []).append(text)
     booleans = _boolean_params(endpoint)
     result: dict[str, Any] = {}
-    for key, values in pairs.lists():
+    for key, values in grouped.items():
         value: Any = values[0] if len(values) == 1 else values
         if key in booleans and value in ("true", "false"):
             value = value == "true"
@@ -68,9 +104,9 @@ def _parse_int(text: str) -> int | float:
 
 def _body(request: Request, endpoint: str, form_body: bool) -> Any:
     """The decoded POST body (``...`` stands for "not JSON": invalid request body)."""
-    if request.mimetype == FORM_CONTENT_TYPE:
-        return _from_strings(endpoint, request.form) if form_body else ...
     raw = request.get_data(cache=True)
+    if request.mimetype == FORM_CONTENT_TYPE:
+        return _from_strings(endpoint, raw) if form_body else ...
     if not raw.strip():
         return {}
     try:
@@ -90,8 +126,8 @@ def read_params(
     """
     if request.method == "GET":
         if not get_query:
-            raise method_not_allowed("GET")
-        params: Any = _from_strings(endpoint, request.args)
+            raise method_not_allowed("GET", ("POST",))
+        params: Any = _from_strings(endpoint, request.query_string)
     else:
         params = _body(request, endpoint, form_body)
     problem = catalog.input_error(endpoint, None if params is ... else params)

@@ -7,6 +7,13 @@ copies, so the document is self-contained and resolves offline. Operations, exam
 error responses come from :mod:`schemas.catalog` and the schemas' own ``examples``; nothing
 is written twice, except the 413 of client endpoints (:data:`BODY_TOO_LARGE`), which the
 catalogue does not list (it describes what the suite checks; the size limit is the backend's).
+
+Every client endpoint has a ``post`` operation whose request body is JSON or, capability
+``form-body``, ``application/x-www-form-urlencoded`` (that media type is marked
+``x-capability``/``x-optional``), and a ``get`` operation (``<operationId>ByQuery``) with the
+parameters in the query string, capability ``get-query`` (marked the same way). The 200 answers
+of create-stream and the joins carry OpenAPI ``links`` (:data:`LINKS`), so that a stateful
+client can go from a created stream to every other operation.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from urllib.parse import urljoin
 import schemas
 from schemas import catalog
 
-__all__ = ["PROTOCOL_VERSION", "build_openapi", "component_name"]
+__all__ = ["FORM_CONTENT_TYPE", "LINKS", "PROTOCOL_VERSION", "build_openapi", "component_name"]
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 PROTOCOL_VERSION = "1.0.0"
 """Version of the protocol described by ``docs/PROTOCOL.md``."""
@@ -133,6 +142,94 @@ def _operation_id(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+def _query_operation_id(name: str) -> str:
+    """Operation id of the get-query variant (``GET``) of client endpoint ``name``."""
+    return f"{_operation_id(name)}ByQuery"
+
+
+FORM_BODY = "form-body"
+GET_QUERY = "get-query"
+"""The optional capabilities (docs/PROTOCOL.md 2.4) that add request variants."""
+
+_STREAM_NAME = "$request.body#/stream_name"
+_IDENTITY = "$request.body#/user_identity"
+_ROOM_SID = "$response.body#/room_sid"
+
+LINKS: dict[str, dict[str, tuple[str, dict[str, str], str]]] = {
+    "create-stream": {
+        "JoinAsSpeaker": (
+            "join-stream-as-speaker",
+            {"stream_name": _STREAM_NAME},
+            "Join the stream just created as a speaker.",
+        ),
+        "JoinAsViewer": (
+            "join-stream-as-viewer",
+            {"stream_name": _STREAM_NAME},
+            "Join the stream just created as a viewer.",
+        ),
+        "InviteHost": (
+            "send-speaker-invite",
+            {"user_identity": _IDENTITY, "room_sid": _ROOM_SID},
+            "Invite the host (who has a user document) through the stream's Room SID.",
+        ),
+        "RemoveHost": (
+            "remove-speaker",
+            {"user_identity": _IDENTITY, "room_name": _STREAM_NAME},
+            "Remove the host from the room, named by the stream name (a 404 unless the host's "
+            "client is connected).",
+        ),
+        "DeleteStream": (
+            "delete-stream",
+            {"stream_name": _STREAM_NAME},
+            "End the stream just created.",
+        ),
+    },
+    "join-stream-as-viewer": {
+        "ViewerConnected": (
+            "viewer-connected-to-player",
+            {"user_identity": _IDENTITY, "stream_name": _STREAM_NAME},
+            "Report that this viewer's player is connected.",
+        ),
+        "RaiseHand": (
+            "raise-hand",
+            {"user_identity": _IDENTITY, "stream_name": _STREAM_NAME},
+            "Raise or lower this viewer's hand.",
+        ),
+        "InviteViewer": (
+            "send-speaker-invite",
+            {"user_identity": _IDENTITY, "room_sid": _ROOM_SID},
+            "Invite this viewer to speak, through the Room SID of the join answer.",
+        ),
+    },
+    "join-stream-as-speaker": {
+        "RemoveSpeaker": (
+            "remove-speaker",
+            {"user_identity": _IDENTITY, "room_name": _STREAM_NAME},
+            "Remove this speaker, naming the room by the stream name.",
+        ),
+        "RaiseHand": (
+            "raise-hand",
+            {"user_identity": _IDENTITY, "stream_name": _STREAM_NAME},
+            "Raise or lower this speaker's hand.",
+        ),
+    },
+}
+"""OpenAPI links of the 200 answers of the JSON operations: source endpoint -> link name ->
+(target endpoint, request-body members as runtime expressions, description). They let a
+stateful client (e.g. Schemathesis) go from a created stream to every other operation."""
+
+
+def _links(endpoint: catalog.Endpoint) -> dict[str, Any]:
+    return {
+        name: {
+            "operationId": _operation_id(target),
+            "requestBody": body,
+            "description": description,
+        }
+        for name, (target, body, description) in LINKS.get(endpoint.name, {}).items()
+    }
+
+
 def _client_operation(endpoint: catalog.Endpoint) -> dict[str, Any]:
     request_example = schemas.load(endpoint.request_schema)["examples"][0]
     assert endpoint.response_schema is not None
@@ -142,9 +239,24 @@ def _client_operation(endpoint: catalog.Endpoint) -> dict[str, Any]:
         f"Caller: {endpoint.caller}. Parameters, checked in this order: {params}. "
         "The body is UTF-8 JSON whatever the charset parameter says; an empty body or one of "
         "whitespace only is {}; a body of another Content-Type is read as JSON too. "
-        "Capabilities: form-body (application/x-www-form-urlencoded, booleans as "
-        "'true'/'false') and get-query (GET with query parameters) accept the same parameters."
+        "Optional capabilities (x-capability, x-optional): form-body (the "
+        "application/x-www-form-urlencoded request body, percent-encoded UTF-8, booleans as "
+        "'true'/'false') and get-query (the GET operation of this path, with query "
+        "parameters) accept the same parameters; a value that is not UTF-8 once "
+        "percent-decoded is invalid <param>."
     )
+    success: dict[str, Any] = {
+        "description": "Success.",
+        "content": {
+            "application/json": {
+                "schema": _ref(endpoint.response_schema),
+                "examples": {"example": {"value": response_example}},
+            }
+        },
+    }
+    links = _links(endpoint)
+    if links:
+        success["links"] = links
     operation: dict[str, Any] = {
         "operationId": _operation_id(endpoint.name),
         "summary": endpoint.summary,
@@ -157,24 +269,56 @@ def _client_operation(endpoint: catalog.Endpoint) -> dict[str, Any]:
                 "application/json": {
                     "schema": _ref(endpoint.request_schema),
                     "examples": {"example": {"value": request_example}},
-                }
-            },
-        },
-        "responses": {
-            "200": {
-                "description": "Success.",
-                "content": {
-                    "application/json": {
-                        "schema": _ref(endpoint.response_schema),
-                        "examples": {"example": {"value": response_example}},
-                    }
+                },
+                FORM_CONTENT_TYPE: {
+                    "schema": _ref(endpoint.request_schema),
+                    "examples": {"example": {"value": request_example}},
+                    "x-capability": FORM_BODY,
+                    "x-optional": True,
                 },
             },
-            **_error_responses(endpoint),
         },
+        "responses": {"200": success, **_error_responses(endpoint)},
     }
     if endpoint.capability:
         operation["x-capability"] = endpoint.capability
+    return operation
+
+
+def _query_operation(endpoint: catalog.Endpoint, post: dict[str, Any]) -> dict[str, Any]:
+    """The get-query variant of a client endpoint: ``GET`` with the parameters in the query
+    string, answered like the JSON ``POST`` (no body, so no 413)."""
+    request_schema = schemas.load(endpoint.request_schema)
+    required = set(request_schema.get("required", ()))
+    component = component_name(endpoint.request_schema)
+    parameters = [
+        {
+            "name": param,
+            "in": "query",
+            "required": param in required,
+            "schema": {"$ref": f"#/components/schemas/{component}/properties/{param}"},
+        }
+        for param in endpoint.params
+    ]
+    needs = [GET_QUERY, *([endpoint.capability] if endpoint.capability else [])]
+    responses = {status: r for status, r in post["responses"].items() if status != "413"}
+    responses["200"] = {k: v for k, v in responses["200"].items() if k != "links"}
+    operation: dict[str, Any] = {
+        "operationId": _query_operation_id(endpoint.name),
+        "summary": f"{endpoint.summary} (capability get-query: GET with query parameters)",
+        "description": (
+            "Optional capability get-query (docs/PROTOCOL.md 2.4): the same parameters as the "
+            "POST, in the query string, percent-encoded UTF-8; booleans as 'true'/'false'; a "
+            "parameter given twice is invalid. A backend without the capability answers 405."
+        ),
+        "tags": ["client"],
+        "security": [{"passcode": []}],
+        "parameters": parameters,
+        "responses": responses,
+        "x-capability": GET_QUERY,
+        "x-capabilities": needs,
+        "x-optional": True,
+    }
     return operation
 
 
@@ -192,7 +336,7 @@ def _webhook_operation(endpoint: catalog.Endpoint) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-www-form-urlencoded": {
+                FORM_CONTENT_TYPE: {
                     "schema": _ref(endpoint.request_schema),
                     "examples": {"example": {"value": example}},
                 }
@@ -224,8 +368,11 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
     )
     paths: dict[str, Any] = {}
     for endpoint in catalog.ENDPOINTS:
-        build = _client_operation if endpoint.kind == "client" else _webhook_operation
-        paths[f"/{endpoint.name}"] = {"post": build(endpoint)}
+        if endpoint.kind == "client":
+            post = _client_operation(endpoint)
+            paths[f"/{endpoint.name}"] = {"post": post, "get": _query_operation(endpoint, post)}
+        else:
+            paths[f"/{endpoint.name}"] = {"post": _webhook_operation(endpoint)}
     return {
         "openapi": "3.1.0",
         "info": {

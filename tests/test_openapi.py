@@ -155,3 +155,157 @@ def test_server_url_argument() -> None:
     validate(doc)
     assert build_openapi() == DOC  # deterministic, and a fresh object every time
     assert build_openapi() is not DOC
+
+
+# -- request variants of the optional capabilities ---------------------------------------------
+@pytest.mark.parametrize("endpoint", catalog.CLIENT_ENDPOINTS, ids=lambda e: e.name)
+def test_form_body_variant_is_declared_as_an_optional_capability(
+    endpoint: catalog.Endpoint,
+) -> None:
+    content = DOC["paths"][f"/{endpoint.name}"]["post"]["requestBody"]["content"]
+    form = content["application/x-www-form-urlencoded"]
+    assert form["schema"] == content["application/json"]["schema"]
+    assert form["x-capability"] == "form-body" and form["x-optional"] is True
+
+
+@pytest.mark.parametrize("endpoint", catalog.CLIENT_ENDPOINTS, ids=lambda e: e.name)
+def test_get_query_variant_is_declared_as_an_optional_capability(
+    endpoint: catalog.Endpoint,
+) -> None:
+    item = DOC["paths"][f"/{endpoint.name}"]
+    get, post = item["get"], item["post"]
+    assert get["x-capability"] == "get-query" and get["x-optional"] is True
+    assert "get-query" in get["description"]
+    assert "requestBody" not in get and get["security"] == post["security"]
+    request_schema = schemas.load(endpoint.request_schema)
+    component = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert [p["name"] for p in get["parameters"]] == list(endpoint.params)
+    for parameter in get["parameters"]:
+        assert parameter["in"] == "query"
+        assert parameter["required"] is (parameter["name"] in request_schema["required"])
+        assert parameter["schema"] == {"$ref": f"{component}/properties/{parameter['name']}"}
+    # the same answers as the POST, except the 413 (no body)
+    assert set(get["responses"]) == set(post["responses"]) - {"413"}
+    assert "links" not in get["responses"]["200"]
+    if endpoint.capability:
+        assert get["x-capabilities"] == ["get-query", endpoint.capability]
+
+
+def test_operation_ids_are_unique_across_methods() -> None:
+    ids = [op["operationId"] for item in DOC["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_the_413_is_declared_on_every_body_taking_client_operation() -> None:
+    for endpoint in catalog.CLIENT_ENDPOINTS:
+        item = DOC["paths"][f"/{endpoint.name}"]
+        assert "413" in item["post"]["responses"] and "413" not in item["get"]["responses"]
+
+
+# -- links (stateful fuzzing) ------------------------------------------------------------------
+def _links() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, name, link)
+        for path, item in DOC["paths"].items()
+        for name, link in item["post"]["responses"].get("200", {}).get("links", {}).items()
+    ]
+
+
+def test_links_reach_every_stateful_client_operation_from_create_stream() -> None:
+    by_id = {item["post"]["operationId"]: path for path, item in DOC["paths"].items()}
+    edges: dict[str, set[str]] = {}
+    for path, _, link in _links():
+        edges.setdefault(path, set()).add(by_id[link["operationId"]])
+    reached, todo = {"/create-stream"}, ["/create-stream"]
+    while todo:
+        for target in edges.get(todo.pop(), ()):
+            if target not in reached:
+                reached.add(target)
+                todo.append(target)
+    stateful = {f"/{e.name}" for e in catalog.CLIENT_ENDPOINTS if e.params}
+    assert reached == stateful
+
+
+@pytest.mark.parametrize(("path", "name", "link"), _links(), ids=lambda v: str(v)[:40])
+def test_link_expressions_name_real_members(path: str, name: str, link: dict[str, Any]) -> None:
+    post = DOC["paths"][path]["post"]
+    source_request = schemas.load(COMPONENT_TO_SCHEMA[_component(post["requestBody"])])
+    response_component = post["responses"]["200"]["content"]["application/json"]["schema"]
+    example = schemas.load(COMPONENT_TO_SCHEMA[response_component["$ref"].split("/")[-1]])
+    target = next(
+        item["post"]
+        for item in DOC["paths"].values()
+        if item["post"]["operationId"] == link["operationId"]
+    )
+    target_properties = schemas.load(COMPONENT_TO_SCHEMA[_component(target["requestBody"])])[
+        "properties"
+    ]
+    assert link["description"]
+    for member, expression in link["requestBody"].items():
+        assert member in target_properties
+        where, _, pointer = expression.partition("#/")
+        if where == "$request.body":
+            assert pointer in source_request["properties"]
+        else:
+            assert where == "$response.body" and pointer in example["examples"][0]
+
+
+def _component(request_body: dict[str, Any]) -> str:
+    ref: str = request_body["content"]["application/json"]["schema"]["$ref"]
+    return ref.removeprefix("#/components/schemas/")
+
+
+# -- patterns common regex engines compile -------------------------------------------------------
+def _patterns(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _patterns(value)
+
+
+def test_no_pattern_names_a_surrogate_code_point() -> None:
+    # Engines working on Unicode scalar values (Rust's regex, as in jsonschema-rs, which
+    # Schemathesis uses) refuse \uD800-\uDFFF; the surrogates are excluded by spanning them.
+    import re
+
+    patterns = set(_patterns(DOC))
+    assert patterns
+    for pattern in patterns:
+        assert not re.search(r"\\u[dD][89a-fA-F]", pattern), pattern
+        re.compile(pattern)
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("Jürgen 🎥", True),
+        ("\ud7ff\ue000\uffff\U0010ffff", True),  # the neighbours of the surrogates stay valid
+        ("a\u00a0b", True),
+        ("\ud800", False),
+        ("a\udfffb", False),
+        ("\udcff", False),  # what an undecodable %FF of a form or query value becomes
+        ("\x00", False),
+        ("\x1f", False),
+        ("\x7f", False),
+        ("\x9f", False),
+    ],
+)
+def test_plain_text_pattern_keeps_its_meaning(text: str, valid: bool) -> None:
+    import re
+
+    body = {"user_identity": text, "stream_name": "s"}
+    assert schemas.is_valid("protocol/create-stream.request", body) is valid
+    names = DOC["components"]["schemas"]["common"]["$defs"]["user-sync-object-names"]
+    pattern = names["properties"]["user_document"]["pattern"]
+    assert (re.search(pattern, f"user-{text}") is not None) is valid
+
+
+def test_patterns_compile_in_jsonschema_rs() -> None:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    for pattern in set(_patterns(DOC)):
+        jsonschema_rs.validator_for({"type": "string", "pattern": pattern})

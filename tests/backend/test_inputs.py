@@ -188,3 +188,65 @@ def test_openapi_document(shared: Harness) -> None:
     assert document["openapi"] == "3.1.0"
     assert document["servers"] == [{"url": "https://backend.example.test"}]
     assert "/create-stream" in document["paths"]
+
+
+# -- invalid UTF-8 in form and query input -----------------------------------------------------
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("user_identity=%FF%FE&stream_name=x1", "invalid user_identity"),
+        ("user_identity=ok&stream_name=a%C3", "invalid stream_name"),
+        ("user_identity=%ED%A0%80&stream_name=x1", "invalid user_identity"),  # UTF-8 surrogate
+        ("stream_name=%FF", "missing user_identity"),  # the parameters' order still decides
+        ("%FF=x&user_identity=ok&stream_name=x1", "invalid request body"),  # key: not a name
+    ],
+)
+def test_invalid_utf8_in_form_or_query_is_refused_without_effect(
+    shared: Harness, raw: str, message: str
+) -> None:
+    # docs/PROTOCOL.md 2.2 step 4: a value that is not UTF-8 once percent-decoded is
+    # "invalid <param>" (Werkzeug alone would keep it as the literal text "%FF%FE").
+    mark = shared.mark()
+    by_form = shared.call("create-stream", data=raw, content_type=FORM)
+    by_query = shared.call("create-stream", method="GET", query=raw)
+    by_raw_bytes = shared.call(
+        "create-stream", data=raw.replace("%FF", "\xff").encode("latin-1"), content_type=FORM
+    )
+    for response in (by_form, by_query, by_raw_bytes):
+        assert error(response)[:2] == (400, message)
+    assert shared.requests_since(mark) == []  # no Twilio call at all
+
+
+def test_form_and_query_are_percent_decoded_as_utf8(harness: Harness) -> None:
+    raw = "user_identity=J%C3%BCrgen+%F0%9F%8E%A5&stream_name=caf%C3%A9&empty="
+    body = harness.ok("create-stream", data=raw, content_type=FORM)
+    assert harness.decode(body["token"])["grants"]["identity"] == "Jürgen 🎥"
+    viewer = "user_identity=v%C3%A9&stream_name=caf%C3%A9"
+    assert harness.call("join-stream-as-viewer", method="GET", query=viewer).status_code == 200
+
+
+# -- 405 and the Allow header (RFC 9110 section 15.5.6) -----------------------------------------
+@pytest.mark.parametrize("get_query", [True, False])
+def test_every_405_has_an_allow_header(
+    make_harness: Callable[..., Harness], get_query: bool
+) -> None:
+    harness = make_harness(get_query=get_query)
+    allowed = "POST, GET" if get_query else "POST"
+    for endpoint in catalog.CLIENT_ENDPOINTS:
+        methods = ["PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"] + ([] if get_query else ["GET"])
+        for method in methods:
+            response = harness.call(endpoint.name, method=method)
+            assert response.status_code == 405, (endpoint.name, method)
+            assert response.headers["Allow"] == allowed, (endpoint.name, method)
+            if method != "HEAD":
+                assert error(response)[:2] == (405, "method not allowed")
+    for webhook in catalog.WEBHOOK_ENDPOINTS:
+        response = harness.call(webhook.name, method="GET")
+        assert error(response)[:2] == (405, "method not allowed")
+        assert response.headers["Allow"] == "POST"
+    response = harness.call("openapi.json", method="POST", passcode=None)
+    assert error(response)[:2] == (405, "method not allowed")
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
