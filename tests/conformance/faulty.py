@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask, current_app, request
 from twilio.jwt.access_token.grants import PlaybackGrant, VideoGrant
@@ -237,7 +238,9 @@ def _missing_parameter_crashes(app: Flask, backend: Backend) -> None:
             if request.method == "GET":
                 given: Any = request.args
             elif request.mimetype == "application/x-www-form-urlencoded":
-                given = request.form
+                # parsed from the cached raw body: the backend reads the same bytes after us
+                raw_form = request.get_data(cache=True).decode("utf-8", "replace")
+                given = dict(parse_qsl(raw_form, keep_blank_values=True))
             else:
                 raw = request.get_data(cache=True)
                 try:
