@@ -444,8 +444,8 @@ def _execute_plan(
                     why = (
                         f"stopped after {failed} MUST failure(s) (--maxfail {config.max_failures})"
                     )
-                    _stop(report, order[position + 1 :], why, on_result)
-                    report.stopped = None  # the exit code is the results', as pytest -x
+                    # not a stop of its own: the exit code is the results', as pytest -x
+                    _record_not_run(report, order[position + 1 :], why, on_result)
                     report.maxfail_stop = why
                     break
                 continue
@@ -455,8 +455,8 @@ def _execute_plan(
             for earlier in report.results:
                 if earlier.id in done[len(ran) :]:
                     _not_run(earlier, why)
-            _stop(report, order[position + 1 :], why, on_result)
-            report.exit_code = 2
+            _record_not_run(report, order[position + 1 :], why, on_result)
+            report.stopped, report.exit_code = why, 2
             report.reason = (
                 f"the backend stopped answering after {len(ran)} of {len(order)} checks: "
                 f"{liveness.gone}"
@@ -464,8 +464,8 @@ def _execute_plan(
             return
     except KeyboardInterrupt:
         seen = {r.id for r in report.results}
-        _stop(report, [c for c in order if c.id not in seen], "interrupted", on_result)
-        report.exit_code = EXIT_INTERRUPTED
+        _record_not_run(report, [c for c in order if c.id not in seen], "interrupted", on_result)
+        report.stopped, report.exit_code = "interrupted", EXIT_INTERRUPTED
         report.reason = f"interrupted after {len(done)} of {len(order)} checks"
         return
     causes.settle(report.results)
@@ -526,14 +526,13 @@ def _not_run(result: Result, why: str) -> None:
     result.detail = ""
 
 
-def _stop(
+def _record_not_run(
     report: RunReport,
     remaining: list[Check],
     why: str,
     on_result: Callable[[Result], None] | None,
 ) -> None:
     """Record every check of ``remaining`` as not run (``why``)."""
-    report.stopped = why
     for check in remaining:
         result = Result(check.requirement, SKIP, summary=NOT_RUN + why, check=check.name)
         report.results.append(result)
